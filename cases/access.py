@@ -1,0 +1,264 @@
+"""Who may see or do what. The ONLY place that decides (SPEC §7).
+
+Views, serializers, admin and tasks ask these functions; none of them checks a role
+itself. Reads come as querysets already scoped in SQL (role rules as plain filters,
+guardian grants as `Exists` over the direct foreign-key permission tables), so a list
+and a detail page apply exactly the same rule. Anything out of reach is `Http404`,
+never 403, so that the existence of a client is not leaked.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    Client,
+    ClientGroupObjectPermission,
+    ClientUserObjectPermission,
+    Facility,
+    Role,
+    Site,
+    SupportGroup,
+    User,
+)
+
+VIEW = "view_client"
+CHANGE = "change_client"
+CHANGE_CONTACT = "change_client_contact"
+
+# Field sets a role reads on a client (SPEC §7: volunteers see no NIK and no address).
+CLIENT_FIELDS = (
+    "id", "code", "site", "full_name", "nickname", "sex", "date_of_birth", "phone", "address", "nik",
+    "hiv_diagnosis_date", "art_start_date", "art_facility", "regimen", "status", "consent_date",
+    "consent_sms", "consent_share", "consent_withdrawn_on", "family_disclosure", "pregnant",
+    "assigned_social_worker", "companion", "support_groups", "possible_duplicate", "version",
+)
+VOLUNTEER_HIDDEN_FIELDS = ("nik", "address")
+CLIENT_FIELDS_VOLUNTEER = tuple(f for f in CLIENT_FIELDS if f not in VOLUNTEER_HIDDEN_FIELDS)
+# What a facility reaches through a referral to it, and nothing more.
+CLIENT_FIELDS_FACILITY = ("code", "nickname", "sex", "age")
+# The contact fields a volunteer may correct for their groups' clients.
+CLIENT_CONTACT_FIELDS = ("nickname", "phone")
+# Who looks after a client is decided by supervisors and admins alone.
+CLIENT_ASSIGNMENT_FIELDS = ("assigned_social_worker", "companion")
+
+
+def is_admin(user) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def role_of(user):
+    """The user's role, or None for anyone not signed in (who reaches nothing)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return Role.ADMIN if user.is_superuser else user.role
+
+
+def _user_grant(user, codename) -> Exists:
+    """A live per-user guardian grant of `codename` on the outer client row."""
+    return Exists(
+        ClientUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"),
+            user=user,
+            permission__codename=codename,
+        ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    )
+
+
+def _group_grant(user, codename) -> Exists:
+    """A guardian grant of `codename` to a support group the user is a volunteer of."""
+    return Exists(
+        ClientGroupObjectPermission.objects.filter(
+            content_object=OuterRef("pk"),
+            group__user=user,
+            permission__codename=codename,
+        )
+    )
+
+
+def _scoped_clients(user, codename_user, codename_group) -> QuerySet:
+    qs = Client.objects.all()
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return qs
+    if role == Role.SUPERVISOR:
+        return qs.filter(site_id=user.site_id)
+    if role == Role.SOCIAL_WORKER:
+        return qs.filter(_user_grant(user, codename_user), site_id=user.site_id)
+    if role == Role.VOLUNTEER:
+        # Withdrawn consent ends volunteers' access at once, whatever grants remain.
+        return qs.filter(
+            _group_grant(user, codename_group) | _user_grant(user, codename_group),
+            consent_withdrawn_on__isnull=True,
+            site_id=user.site_id,
+        )
+    # Facility staff reach clients only through referrals to their facility; nobody else at all.
+    return qs.none()
+
+
+def clients_visible_to(user) -> QuerySet:
+    return _scoped_clients(user, VIEW, VIEW)
+
+
+def clients_editable_by(user) -> QuerySet:
+    return _scoped_clients(user, CHANGE, CHANGE_CONTACT)
+
+
+def client_for_user(user, pk, *, for_update=False) -> Client:
+    """The client `pk` if `user` may read it (or change it, `for_update`), else Http404."""
+    qs = clients_editable_by(user) if for_update else clients_visible_to(user)
+    try:
+        return qs.get(pk=pk)
+    except (Client.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def client_for_change(user, pk) -> Client:
+    """The client `pk` if `user` may change it; 404 if out of reach, 403 if only readable."""
+    client = client_for_user(user, pk)
+    if not clients_editable_by(user).filter(pk=client.pk).exists():
+        raise PermissionDenied
+    return client
+
+
+def client_readable_fields(user) -> tuple:
+    role = role_of(user)
+    if role == Role.VOLUNTEER:
+        return CLIENT_FIELDS_VOLUNTEER
+    if role in (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER):
+        return CLIENT_FIELDS
+    return ()
+
+
+def client_writable_fields(user, client=None) -> tuple:
+    """Fields `user` may set when creating (`client` None) or changing `client`."""
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.SUPERVISOR):
+        return CLIENT_FIELDS
+    if role == Role.SOCIAL_WORKER:
+        return tuple(f for f in CLIENT_FIELDS if f not in CLIENT_ASSIGNMENT_FIELDS)
+    if role == Role.VOLUNTEER:
+        if client is None:
+            return tuple(f for f in CLIENT_FIELDS_VOLUNTEER if f not in CLIENT_ASSIGNMENT_FIELDS)
+        return CLIENT_CONTACT_FIELDS
+    return ()
+
+
+def can_create_client(user) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.VOLUNTEER)
+
+
+def may_register_client_at(user, *, site, support_groups) -> dict:
+    """Field errors if `user` may not register a client at `site` in `support_groups`."""
+    if is_admin(user):
+        return {}
+    if site.pk != user.site_id:
+        return {"site": _("You can only register clients at your own site.")}
+    if user.role == Role.VOLUNTEER:
+        own = set(support_groups_of(user).values_list("pk", flat=True))
+        if not support_groups or not {g.pk for g in support_groups} <= own:
+            return {"support_groups": _("Choose at least one of your own support groups, and only yours.")}
+    return {}
+
+
+def can_assign(user, client) -> bool:
+    role = role_of(user)
+    return role == Role.ADMIN or (role == Role.SUPERVISOR and client.site_id == user.site_id)
+
+
+def can_share(user, client) -> bool:
+    return can_assign(user, client)
+
+
+# --- people and organisation -------------------------------------------------------------
+
+def support_groups_of(user) -> QuerySet:
+    """The support groups `user` is a volunteer of (membership of the group's auth group)."""
+    return SupportGroup.objects.filter(auth_group__user=user)
+
+
+def sites_visible_to(user) -> QuerySet:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return Site.objects.all()
+    if role in (None, Role.FACILITY_STAFF):
+        return Site.objects.none()
+    return Site.objects.filter(pk=user.site_id)
+
+
+def support_groups_visible_to(user) -> QuerySet:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return SupportGroup.objects.all()
+    if role in (Role.SUPERVISOR, Role.SOCIAL_WORKER):
+        return SupportGroup.objects.filter(site_id=user.site_id)
+    if role == Role.VOLUNTEER:
+        return support_groups_of(user)
+    return SupportGroup.objects.none()
+
+
+def facilities_visible_to(user) -> QuerySet:
+    """Every staff member refers to facilities; facility staff see only their own."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return Facility.objects.all()
+    if role is None:
+        return Facility.objects.none()
+    if role == Role.FACILITY_STAFF:
+        return Facility.objects.filter(pk=user.facility_id)
+    return Facility.objects.filter(Q(site_id=user.site_id) | Q(site__isnull=True))
+
+
+def can_manage_organisation(user) -> bool:
+    """Sites, support groups and facilities are managed by admins."""
+    return is_admin(user)
+
+
+def users_visible_to(user) -> QuerySet:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return User.objects.all()
+    if role is None:
+        return User.objects.none()
+    if role == Role.SUPERVISOR:
+        return User.objects.filter(Q(site_id=user.site_id) | Q(facility__site_id=user.site_id))
+    return User.objects.filter(pk=user.pk)
+
+
+def can_manage_users(user) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.SUPERVISOR)
+
+
+def user_for_change(actor, pk) -> User:
+    """The account `pk` if `actor` may change it; 404 if out of reach, 403 if only readable."""
+    try:
+        user = users_visible_to(actor).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if is_admin(actor):
+        return user
+    if actor.role != Role.SUPERVISOR or user.role not in SUPERVISOR_GRANTABLE_ROLES:
+        raise PermissionDenied
+    return user
+
+
+# Roles a supervisor may hand out: never their own rank or above.
+SUPERVISOR_GRANTABLE_ROLES = (Role.SOCIAL_WORKER, Role.VOLUNTEER, Role.FACILITY_STAFF)
+
+
+def may_manage_user_as(actor, *, role, site, facility) -> dict:
+    """Field errors if `actor` may not give an account this role, site and facility."""
+    if is_admin(actor):
+        return {}
+    if actor.role != Role.SUPERVISOR:
+        return {"role": _("You may not manage accounts.")}
+    if role not in SUPERVISOR_GRANTABLE_ROLES:
+        return {"role": _("Supervisors create social workers, volunteers and facility staff only.")}
+    if role == Role.FACILITY_STAFF:
+        if facility is None or facility.site_id != actor.site_id:
+            return {"facility": _("Choose a facility of your own site.")}
+    elif site is None or site.pk != actor.site_id:
+        return {"site": _("Choose your own site.")}
+    return {}

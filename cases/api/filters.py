@@ -1,0 +1,43 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from cases.models import Client, ClientStatus
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole, positive id that fits the database's integer; anything else is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class ClientFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ClientStatus.choices)
+    # Plain numbers, not model choices: an id out of the user's reach filters to nothing
+    # instead of answering whether it exists.
+    group = IdFilter(field_name="support_groups")
+    assigned_to = IdFilter(field_name="assigned_social_worker")
+    companion = IdFilter(field_name="companion")
+    site = IdFilter(field_name="site")
+    # Strict true/false: anything else is a 400, not a silently ignored filter.
+    possible_duplicate = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+    )
+    q = django_filters.CharFilter(method="search", max_length=100, label="Code or name contains")
+
+    class Meta:
+        model = Client
+        fields = ["status", "group", "assigned_to", "companion", "site", "possible_duplicate", "q"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__icontains=value) | Q(full_name__icontains=value) | Q(nickname__icontains=value)
+        )

@@ -1,0 +1,141 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from cases import access
+from cases.models import Client, Facility, ReferralService, Role, Site, SupportGroup, User
+
+
+class ScopedFieldsMixin:
+    """Read-only or hidden fields decided by the policy, not by the serializer."""
+
+    def restrict_fields(self, *, readable, writable):
+        for name in list(self.fields):
+            if name not in readable:
+                self.fields.pop(name)
+            elif name not in writable:
+                self.fields[name].read_only = True
+
+
+class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), required=False)
+    version = serializers.IntegerField(required=False, min_value=1, help_text=_("Send back the version you read."))
+
+    class Meta:
+        model = Client
+        fields = access.CLIENT_FIELDS
+        read_only_fields = ("id", "code", "possible_duplicate")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:
+            return
+        user = request.user
+        instance = self.instance if isinstance(self.instance, Client) else None
+        self.restrict_fields(
+            readable=access.client_readable_fields(user),
+            writable=access.client_writable_fields(user, instance) + ("version",),
+        )
+        # Related choices are limited to what the user can see, so an id outside their reach
+        # is "not found" like any other.
+        scoped = {
+            "site": access.sites_visible_to(user),
+            "art_facility": access.facilities_visible_to(user),
+            "support_groups": access.support_groups_visible_to(user),
+            "assigned_social_worker": access.users_visible_to(user).filter(role=Role.SOCIAL_WORKER),
+            "companion": access.users_visible_to(user).filter(role=Role.VOLUNTEER),
+        }
+        for name, queryset in scoped.items():
+            field = self.fields.get(name)
+            if field is None or field.read_only:
+                continue
+            target = field.child_relation if hasattr(field, "child_relation") else field
+            target.queryset = queryset
+
+    def validate(self, attrs):
+        if self.instance is None and "site" not in attrs:
+            user = self.context["request"].user
+            if user.site_id is None:
+                raise serializers.ValidationError({"site": _("This field is required.")})
+            attrs["site"] = user.site
+        return attrs
+
+
+class ClientShareSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+    until = serializers.DateField()
+    can_edit = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["user"].queryset = access.users_visible_to(request.user)
+
+
+class ClientShareResultSerializer(serializers.Serializer):
+    client = serializers.IntegerField()
+    user = serializers.IntegerField()
+    can_edit = serializers.BooleanField()
+    expires_at = serializers.DateTimeField()
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = (
+            "id", "name", "code", "timezone", "ltfu_days", "refill_upcoming_days", "refill_missed_days",
+            "tracing_days", "quiet_hours_start", "quiet_hours_end", "client_sms_template",
+        )
+
+
+class SupportGroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupportGroup
+        fields = ("id", "site", "kind", "name", "coordinator")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["site"].queryset = access.sites_visible_to(request.user)
+            self.fields["coordinator"].queryset = access.users_visible_to(request.user)
+
+
+class FacilitySerializer(serializers.ModelSerializer):
+    services = serializers.ListField(child=serializers.ChoiceField(choices=ReferralService.choices), required=False)
+
+    class Meta:
+        model = Facility
+        fields = ("id", "name", "kind", "services", "site", "contact_phone", "address")
+
+
+class UserSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    support_groups = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=SupportGroup.objects.none(), required=False
+    )
+
+    class Meta:
+        model = User
+        fields = (
+            "id", "username", "password", "role", "site", "support_groups", "facility",
+            "first_name", "last_name", "email", "phone", "is_active",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:
+            return
+        user = request.user
+        self.fields["support_groups"].child_relation.queryset = access.support_groups_visible_to(user)
+        self.fields["site"].queryset = access.sites_visible_to(user)
+        self.fields["facility"].queryset = access.facilities_visible_to(user)
+        if not access.can_manage_users(user):
+            self.restrict_fields(readable=self.fields.keys(), writable=())
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": _("This field is required.")})
+        return attrs

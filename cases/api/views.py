@@ -1,0 +1,161 @@
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cases import access, services
+from cases.models import SupportGroup
+
+from .filters import ClientFilter
+from .serializers import (
+    ClientSerializer,
+    ClientShareResultSerializer,
+    ClientShareSerializer,
+    FacilitySerializer,
+    SiteSerializer,
+    SupportGroupSerializer,
+    UserSerializer,
+)
+
+
+class ReadCreateUpdateViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """No DELETE: records are deactivated or archived, never removed through the API."""
+
+    # Ids past the database's integer range would fail in the database, not answer 404.
+    lookup_value_regex = "[0-9]{1,18}"
+
+
+class ClientViewSet(ReadCreateUpdateViewSet):
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilter
+
+    def get_queryset(self):
+        return access.clients_visible_to(self.request.user).prefetch_related(
+            Prefetch("support_groups", queryset=SupportGroup.objects.only("id"))
+        )
+
+    def get_object(self):
+        return access.client_for_user(self.request.user, self.kwargs["pk"])
+
+    def create(self, request, *args, **kwargs):
+        # Ask before validating, so a refused user learns nothing from field errors.
+        if not access.can_create_client(request.user):
+            raise PermissionDenied
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        serializer.instance = services.client_register(actor=self.request.user, **data)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        client = access.client_for_change(request.user, kwargs["pk"])
+        serializer = self.get_serializer(client, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        client = services.client_update(actor=request.user, client=client, **serializer.validated_data)
+        return Response(self.get_serializer(client).data)
+
+    @extend_schema(request=ClientShareSerializer, responses={201: ClientShareResultSerializer})
+    @action(detail=True, methods=["post"])
+    def share(self, request, pk=None):
+        """Lend this client to a social worker of the site until a date (supervisors)."""
+        client = access.client_for_user(request.user, pk)
+        if not access.can_share(request.user, client):
+            raise PermissionDenied
+        serializer = ClientShareSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        grant = services.client_share(actor=request.user, client=client, **serializer.validated_data)
+        result = {
+            "client": client.pk,
+            "user": grant.user_id,
+            "can_edit": serializer.validated_data["can_edit"],
+            "expires_at": grant.expires_at,
+        }
+        return Response(ClientShareResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class OrganisationViewSet(ReadCreateUpdateViewSet):
+    """Sites, support groups and facilities: readable as the policy allows, managed by admins."""
+
+    def check_manage(self):
+        if not access.can_manage_organisation(self.request.user):
+            raise PermissionDenied
+
+    def create(self, request, *args, **kwargs):
+        self.check_manage()
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        self.get_object()  # out of reach is 404 before it is 403
+        self.check_manage()
+        return super().update(request, *args, **kwargs)
+
+
+class SiteViewSet(OrganisationViewSet):
+    serializer_class = SiteSerializer
+    filterset_fields = ["code"]
+
+    def get_queryset(self):
+        return access.sites_visible_to(self.request.user)
+
+
+class SupportGroupViewSet(OrganisationViewSet):
+    serializer_class = SupportGroupSerializer
+    filterset_fields = ["site", "kind"]
+
+    def get_queryset(self):
+        return access.support_groups_visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.support_group_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.support_group_update(group=serializer.instance, **serializer.validated_data)
+
+
+class FacilityViewSet(OrganisationViewSet):
+    serializer_class = FacilitySerializer
+    filterset_fields = ["site", "kind"]
+
+    def get_queryset(self):
+        return access.facilities_visible_to(self.request.user)
+
+
+class UserViewSet(ReadCreateUpdateViewSet):
+    serializer_class = UserSerializer
+    filterset_fields = ["role", "site", "facility", "is_active"]
+
+    def get_queryset(self):
+        return access.users_visible_to(self.request.user).prefetch_related(
+            Prefetch("groups", queryset=Group.objects.select_related("support_group"))
+        ).order_by("username")
+
+    def create(self, request, *args, **kwargs):
+        if not access.can_manage_users(request.user):
+            raise PermissionDenied
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.user_create(actor=self.request.user, **serializer.validated_data)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        target = access.user_for_change(request.user, kwargs["pk"])
+        serializer = self.get_serializer(target, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        target = services.user_update(actor=request.user, user=target, **serializer.validated_data)
+        return Response(self.get_serializer(target).data)
+
+    @extend_schema(responses=UserSerializer)
+    @action(detail=False, methods=["get"])
+    def me(self, request):
+        """The signed-in user."""
+        return Response(self.get_serializer(request.user).data)

@@ -1,0 +1,309 @@
+"""Writes to the client registry and the organisation. Each service is atomic and is the
+only way its records change; views, admin and commands call these."""
+
+import uuid
+from datetime import datetime, time
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import access
+from .exceptions import Conflict
+from .models import (
+    Client,
+    ClientCodeCounter,
+    ClientGroupObjectPermission,
+    ClientUserObjectPermission,
+    GrantKind,
+    Role,
+    SupportGroup,
+    User,
+    name_key,
+)
+
+# --- organisation ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def support_group_create(*, site, kind, name, coordinator=None) -> SupportGroup:
+    group = SupportGroup(site=site, kind=kind, name=name, coordinator=coordinator)
+    group.auth_group = Group.objects.create(name=f"support-group-{uuid.uuid4()}")
+    group.full_clean()
+    group.save()
+    if coordinator is not None and coordinator.role == Role.VOLUNTEER:
+        coordinator.groups.add(group.auth_group)
+    return group
+
+
+@transaction.atomic
+def support_group_update(*, group, **fields) -> SupportGroup:
+    for name, value in fields.items():
+        setattr(group, name, value)
+    group.full_clean()
+    group.save()
+    if group.coordinator is not None and group.coordinator.role == Role.VOLUNTEER:
+        group.coordinator.groups.add(group.auth_group)
+    return group
+
+
+def user_validate(*, actor, user, support_groups=()):
+    """Raise field errors if `user` (unsaved changes included) is not a valid account for `actor` to save."""
+    errors = dict(access.may_manage_user_as(actor, role=user.role, site=user.site, facility=user.facility))
+    if user.role == Role.FACILITY_STAFF:
+        if user.facility is None:
+            errors.setdefault("facility", _("Facility staff need a facility."))
+    elif user.role != Role.ADMIN and user.site is None:
+        errors.setdefault("site", _("This role needs a site."))
+    if user.role != Role.FACILITY_STAFF and user.facility is not None:
+        errors.setdefault("facility", _("Only facility staff belong to a facility."))
+    if support_groups:
+        if user.role != Role.VOLUNTEER:
+            errors.setdefault("support_groups", _("Only volunteers are members of support groups."))
+        elif any(g.site_id != user.site_id for g in support_groups):
+            errors.setdefault("support_groups", _("Support groups must be of the volunteer's site."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_support_groups(user, support_groups):
+    """Membership is the support group's auth group: the volunteer's reach follows at once."""
+    keep = [g.auth_group_id for g in support_groups]
+    others = user.groups.exclude(support_group__isnull=True).exclude(pk__in=keep)
+    user.groups.remove(*others)
+    user.groups.add(*keep)
+
+
+@transaction.atomic
+def user_create(*, actor, username, password, role, site=None, facility=None, support_groups=(), **profile) -> User:
+    user = User(username=username, role=role, site=site, facility=facility, **profile)
+    if role == Role.FACILITY_STAFF and facility is not None:
+        user.site = facility.site
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user_validate(actor=actor, user=user, support_groups=support_groups)
+    try:
+        validate_password(password, user)
+    except ValidationError as e:
+        raise ValidationError({"password": e.messages}) from None
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    _set_support_groups(user, support_groups)
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor, user, password=None, support_groups=None, **fields) -> User:
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if user.role == Role.FACILITY_STAFF and user.facility is not None:
+        user.site = user.facility.site
+    user.is_staff = user.is_superuser = user.role == Role.ADMIN
+    groups = list(access.support_groups_of(user)) if support_groups is None else support_groups
+    if user.role != Role.VOLUNTEER and support_groups is None:
+        groups = []
+    user_validate(actor=actor, user=user, support_groups=groups)
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as e:
+            raise ValidationError({"password": e.messages}) from None
+        user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    _set_support_groups(user, groups)
+    return user
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+def _next_client_code(site) -> str:
+    """`TTE-2026-0001`: numbers per site and year, taken under a row lock.
+
+    Two registrations at once must not get the same number: the counter row is locked
+    (select_for_update) until the transaction commits, so the second waits for the first.
+    The unique constraint on Client.code is the last line of defence.
+    """
+    year = timezone.localdate(timezone=site.tzinfo).year
+    ClientCodeCounter.objects.get_or_create(site=site, year=year)
+    counter = ClientCodeCounter.objects.select_for_update().get(site=site, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{site.code}-{year}-{counter.last_number:04d}"
+
+
+def _flag_possible_duplicates(client):
+    """Same NIK, or the same normalised name and birth date: flag both, never merge."""
+    match = Q(name_key=client.name_key, date_of_birth=client.date_of_birth)
+    if client.nik:
+        match |= Q(nik=client.nik)
+    others = Client.objects.filter(match).exclude(pk=client.pk)
+    if others.update(possible_duplicate=True):
+        Client.objects.filter(pk=client.pk).update(possible_duplicate=True)
+        client.possible_duplicate = True
+
+
+def _permissions(*codenames):
+    return {p.codename: p for p in Permission.objects.filter(content_type__app_label="cases", codename__in=codenames)}
+
+
+def _grant_to_user(client, user, kind, *, can_edit=True, expires_at=None, granted_by=None):
+    perms = _permissions(access.VIEW, access.CHANGE, access.CHANGE_CONTACT)
+    codenames = [access.VIEW]
+    if can_edit:
+        codenames.append(access.CHANGE_CONTACT if user.role == Role.VOLUNTEER else access.CHANGE)
+    ClientUserObjectPermission.objects.filter(user=user, content_object=client).exclude(
+        permission__codename__in=codenames
+    ).delete()
+    for codename in codenames:
+        ClientUserObjectPermission.objects.update_or_create(
+            user=user,
+            permission=perms[codename],
+            content_object=client,
+            defaults={"kind": kind, "expires_at": expires_at, "granted_by": granted_by},
+        )
+
+
+def _revoke_user_grants(client, kind):
+    ClientUserObjectPermission.objects.filter(content_object=client, kind=kind).delete()
+
+
+def _sync_group_grants(client):
+    """Each support group of the client holds view and contact-change grants on it."""
+    perms = _permissions(access.VIEW, access.CHANGE_CONTACT)
+    group_ids = list(client.support_groups.values_list("auth_group_id", flat=True))
+    ClientGroupObjectPermission.objects.filter(content_object=client).exclude(group_id__in=group_ids).delete()
+    existing = set(
+        ClientGroupObjectPermission.objects.filter(content_object=client).values_list("group_id", "permission_id")
+    )
+    ClientGroupObjectPermission.objects.bulk_create(
+        ClientGroupObjectPermission(group_id=g, permission=p, content_object=client)
+        for g in group_ids
+        for p in perms.values()
+        if (g, p.pk) not in existing
+    )
+
+
+def _validate_assignees(client, social_worker, companion):
+    errors = {}
+    if social_worker is not None and (
+        social_worker.role != Role.SOCIAL_WORKER or social_worker.site_id != client.site_id or not social_worker.is_active
+    ):
+        errors["assigned_social_worker"] = _("Choose an active social worker of the client's site.")
+    if companion is not None and (
+        companion.role != Role.VOLUNTEER or companion.site_id != client.site_id or not companion.is_active
+    ):
+        errors["companion"] = _("Choose an active volunteer of the client's site.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _apply_assignment(client, *, social_worker, companion, actor):
+    """Grants follow assignment: the former assignee's grant goes in the same transaction."""
+    _revoke_user_grants(client, GrantKind.ASSIGNMENT)
+    _revoke_user_grants(client, GrantKind.COMPANION)
+    if social_worker is not None:
+        _grant_to_user(client, social_worker, GrantKind.ASSIGNMENT, granted_by=actor)
+    if companion is not None:
+        _grant_to_user(client, companion, GrantKind.COMPANION, granted_by=actor)
+
+
+def _validate_groups(client, support_groups):
+    if any(g.site_id != client.site_id for g in support_groups):
+        raise ValidationError({"support_groups": _("Support groups must be of the client's site.")})
+
+
+@transaction.atomic
+def client_register(*, actor, support_groups=(), **fields) -> Client:
+    """Register a client at a site; its code is generated and its grants created."""
+    support_groups = list(support_groups)
+    client = Client(**fields)
+    if actor.role == Role.SOCIAL_WORKER and not access.is_admin(actor):
+        # A social worker registers their own client: they keep it until a supervisor reassigns.
+        client.assigned_social_worker = actor
+    if actor.role == Role.VOLUNTEER and not access.is_admin(actor):
+        client.companion = actor
+    errors = access.may_register_client_at(actor, site=client.site, support_groups=support_groups)
+    if errors:
+        raise ValidationError(errors)
+    _validate_groups(client, support_groups)
+    _validate_assignees(client, client.assigned_social_worker, client.companion)
+    client.name_key = name_key(client.full_name)
+    client.code = _next_client_code(client.site)
+    client.full_clean()
+    client.save()
+    client.support_groups.set(support_groups)
+    _apply_assignment(client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor)
+    _sync_group_grants(client)
+    _flag_possible_duplicates(client)
+    return client
+
+
+@transaction.atomic
+def client_update(*, actor, client, version=None, support_groups=None, **fields) -> Client:
+    """Change a client. `fields` are already limited to what `actor` may write."""
+    # Lock the row: two editors saving at once must not both pass the version check.
+    client = Client.objects.select_for_update().get(pk=client.pk)
+    if version is not None and version != client.version:
+        raise Conflict(_("This client was changed by someone else; reload and try again."))
+    before = (client.assigned_social_worker_id, client.companion_id)
+    for name, value in fields.items():
+        setattr(client, name, value)
+    if "site" in fields and fields["site"].pk != client.site_id:
+        raise ValidationError({"site": _("A client cannot move between sites here; transfer them out instead.")})
+    client.name_key = name_key(client.full_name)
+    client.version += 1
+    client.full_clean()
+    if support_groups is not None:
+        _validate_groups(client, support_groups)
+    if (client.assigned_social_worker_id, client.companion_id) != before:
+        if not access.can_assign(actor, client):
+            raise ValidationError({"assigned_social_worker": _("Only a supervisor may reassign a client.")})
+        _validate_assignees(client, client.assigned_social_worker, client.companion)
+        _apply_assignment(
+            client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor
+        )
+    client.save()
+    if support_groups is not None:
+        client.support_groups.set(support_groups)
+        _sync_group_grants(client)
+    if {"full_name", "date_of_birth", "nik"} & fields.keys():
+        _flag_possible_duplicates(client)
+    return client
+
+
+def client_assign(*, actor, client, social_worker, companion=None) -> Client:
+    """Reassign a client's social worker (and companion); the former one loses access at once."""
+    return client_update(
+        actor=actor, client=client, assigned_social_worker=social_worker, companion=companion or client.companion
+    )
+
+
+@transaction.atomic
+def client_share(*, actor, client, user, until, can_edit=False) -> ClientUserObjectPermission:
+    """A supervisor lends one client to a colleague (cover during leave) until the end of `until`."""
+    if not access.can_share(actor, client):
+        raise ValidationError({"user": _("Only a supervisor of the client's site may share it.")})
+    if user.role != Role.SOCIAL_WORKER or user.site_id != client.site_id or not user.is_active:
+        raise ValidationError({"user": _("Share with an active social worker of the client's site.")})
+    if until < timezone.localdate(timezone=client.site.tzinfo):
+        raise ValidationError({"until": _("The end date cannot be in the past.")})
+    if client.assigned_social_worker_id == user.pk:
+        raise ValidationError({"user": _("This social worker is already assigned to the client.")})
+    # Access ends at the end of the chosen day at the client's site.
+    expires_at = datetime.combine(until, time.max, tzinfo=client.site.tzinfo)
+    _grant_to_user(client, user, GrantKind.SHARE, can_edit=can_edit, expires_at=expires_at, granted_by=actor)
+    return ClientUserObjectPermission.objects.get(user=user, content_object=client, permission__codename=access.VIEW)
+
+
+def client_shares_expire(*, now=None) -> int:
+    """Delete expired share grants. The policy already ignores them; this keeps the table
+    small and guardian's own `has_perm` truthful."""
+    now = now or timezone.now()
+    deleted, _ = ClientUserObjectPermission.objects.filter(kind=GrantKind.SHARE, expires_at__lte=now).delete()
+    return deleted

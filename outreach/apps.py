@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OutreachConfig(AppConfig):
+    """Home visits, support-group meetings, services and the rapid-response team (issue 4)."""
+
+    name = "outreach"
+    verbose_name = _("Outreach")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,139 @@
+"""Fixed personas around one client, as in SPEC §7.
+
+`client_a` is at site A, in group A1, assigned to `worker`, accompanied by `volunteer`.
+Everyone else stands at a known distance from it.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from cases.models import Role
+from tests.factories import FacilityFactory, SiteFactory, SupportGroupFactory, UserFactory, make_client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The real hasher costs ~0.3 s a user; no test here measures hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def site_a(db):
+    return SiteFactory(code="TTE", name="Sentra Ternate")
+
+
+@pytest.fixture
+def site_b(db):
+    return SiteFactory(code="MKS", name="Sentra Makassar", timezone="Asia/Makassar")
+
+
+@pytest.fixture
+def group_a1(site_a):
+    return SupportGroupFactory(site=site_a, name="KDS Sahabat", kind="KDS")
+
+
+@pytest.fixture
+def group_a2(site_a):
+    return SupportGroupFactory(site=site_a, name="LKS Harapan", kind="LKS")
+
+
+@pytest.fixture
+def group_b1(site_b):
+    return SupportGroupFactory(site=site_b, name="KDS Anging Mammiri", kind="KDS")
+
+
+@pytest.fixture
+def facility_a(site_a):
+    return FacilityFactory(site=site_a, name="Klinik VCT RSUD Chasan Boesoirie")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN, site=None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def supervisor(site_a):
+    return UserFactory(username="supervisor_a", role=Role.SUPERVISOR, site=site_a)
+
+
+@pytest.fixture
+def worker(site_a):
+    """The social worker assigned to client_a."""
+    return UserFactory(username="worker_a", role=Role.SOCIAL_WORKER, site=site_a)
+
+
+@pytest.fixture
+def colleague(site_a):
+    """A social worker of the same site with no tie to client_a."""
+    return UserFactory(username="colleague_a", role=Role.SOCIAL_WORKER, site=site_a)
+
+
+@pytest.fixture
+def volunteer(site_a, group_a1):
+    """A volunteer of client_a's group."""
+    return UserFactory(username="volunteer_a1", role=Role.VOLUNTEER, site=site_a, support_groups=[group_a1])
+
+
+@pytest.fixture
+def other_volunteer(site_a, group_a2):
+    """A volunteer of another group of the same site."""
+    return UserFactory(username="volunteer_a2", role=Role.VOLUNTEER, site=site_a, support_groups=[group_a2])
+
+
+@pytest.fixture
+def facility_staff(facility_a):
+    return UserFactory(username="clinic_a", role=Role.FACILITY_STAFF, site=facility_a.site, facility=facility_a)
+
+
+@pytest.fixture
+def outsider_supervisor(site_b):
+    """A supervisor of another site."""
+    return UserFactory(username="supervisor_b", role=Role.SUPERVISOR, site=site_b)
+
+
+@pytest.fixture
+def outsider_worker(site_b):
+    return UserFactory(username="worker_b", role=Role.SOCIAL_WORKER, site=site_b)
+
+
+@pytest.fixture
+def client_a(supervisor, worker, volunteer, group_a1):
+    return make_client(
+        actor=supervisor,
+        full_name="Siti Rahmawati",
+        nickname="Siti",
+        nik="8271015705900001",
+        phone="+6281240000001",
+        address="Jl. Pahlawan Revolusi 12, Ternate",
+        assigned_social_worker=worker,
+        companion=volunteer,
+        support_groups=[group_a1],
+    )
+
+
+@pytest.fixture
+def client_b(outsider_supervisor, outsider_worker, group_b1):
+    return make_client(
+        actor=outsider_supervisor,
+        full_name="Andi Baso",
+        sex="M",
+        assigned_social_worker=outsider_worker,
+        support_groups=[group_b1],
+    )
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.force_authenticate(user)` or `as_user(user)` to sign in."""
+    return APIClient()
+
+
+@pytest.fixture
+def as_user():
+    def _as(user):
+        c = APIClient()
+        c.force_authenticate(user)
+        return c
+
+    return _as
