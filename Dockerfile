@@ -24,6 +24,7 @@ COPY referrals/ referrals/
 COPY outreach/ outreach/
 COPY templates/ templates/
 COPY static/ static/
+COPY locale/ locale/
 # locale/ is added here once it holds catalogues: an empty directory is not in git, and
 # COPY of a missing source fails the build (tests/test_deploy_config.py says when).
 

@@ -214,8 +214,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # The reminder scan of every app, then delivery of what is still pending (SPEC §6).
+    "run-reminders": {"task": "cases.tasks.run_reminders", "schedule": 15 * 60},
     "expire-client-shares": {"task": "cases.tasks.expire_client_shares", "schedule": 15 * 60},
 }
+# Publishing a task must not hang a web request or a scan while the broker is down: the
+# outbox row is already saved, and the next scan enqueues it again.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
@@ -224,6 +229,16 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "basodara@localhost")
+
+# SMS: the console gateway logs messages; set SMS_GATEWAY_URL to send through an HTTP gateway.
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY = env("SMS_GATEWAY", "cases.sms.HttpGateway" if SMS_GATEWAY_URL else "cases.sms.ConsoleGateway")
+
+# Notification delivery: a claimed row whose worker died is taken again after the lease
+# (longer than the task time limit); a pending row is re-enqueued after REQUEUE seconds.
+NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 10 * 60)
+NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 10 * 60)
 
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True

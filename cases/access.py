@@ -18,6 +18,9 @@ from .models import (
     ClientGroupObjectPermission,
     ClientUserObjectPermission,
     Facility,
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
     Role,
     Site,
     SupportGroup,
@@ -35,6 +38,8 @@ CLIENT_FIELDS = (
     "consent_sms", "consent_share", "consent_withdrawn_on", "family_disclosure", "pregnant",
     "assigned_social_worker", "companion", "support_groups", "possible_duplicate", "version",
 )
+# Follow-up figures computed for each row (cases.selectors), read-only, for every reader.
+CLIENT_ROW_FIELDS = ("next_refill_due", "days_late", "arv_state")
 VOLUNTEER_HIDDEN_FIELDS = ("nik", "address")
 CLIENT_FIELDS_VOLUNTEER = tuple(f for f in CLIENT_FIELDS if f not in VOLUNTEER_HIDDEN_FIELDS)
 # What a facility reaches through a referral to it, and nothing more.
@@ -113,6 +118,41 @@ def client_for_user(user, pk, *, for_update=False) -> Client:
         return qs.get(pk=pk)
     except (Client.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def clients_for_records(user) -> QuerySet:
+    """Clients whose refills, viral loads and visits `user` may record: a volunteer for
+    their groups' clients, staff where they may change the client (a read-only share
+    records nothing)."""
+    if role_of(user) == Role.VOLUNTEER:
+        return clients_visible_to(user)
+    return clients_editable_by(user)
+
+
+def records_visible_to(user, model) -> QuerySet:
+    """Rows of `model` (with a `client` foreign key) about clients `user` can see."""
+    return model.objects.filter(client__in=clients_visible_to(user).values("pk"))
+
+
+def record_for_user(user, model, pk):
+    try:
+        return records_visible_to(user, model).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_work_tracing(user, tracing) -> bool:
+    """Claim a tracing task and log attempts: whoever may record for the client."""
+    return clients_for_records(user).filter(pk=tracing.client_id).exists()
+
+
+def notifications_of(user) -> QuerySet:
+    """A user's own in-app inbox: delivered messages only."""
+    if role_of(user) is None:
+        return Notification.objects.none()
+    return Notification.objects.filter(
+        recipient_user=user, channel=NotificationChannel.IN_APP, status=NotificationStatus.SENT
+    )
 
 
 def client_for_change(user, pk) -> Client:

@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 
 from . import access, services
-from .models import Client, Facility, Role, Site, SupportGroup, User
+from .models import Client, Facility, Notification, Refill, Role, Site, SupportGroup, Tracing, TracingAttempt, User, ViralLoad
 
 
 class AdminsOnly:
@@ -111,3 +111,57 @@ class ClientAdmin(AdminsOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(AdminsOnly, admin.ModelAdmin):
+    """Clinical history and the outbox are written by the app's services only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Refill)
+class RefillAdmin(ReadOnlyAdmin):
+    list_display = ("client", "pickup_date", "days_supplied", "next_due", "facility", "returned_to_treatment")
+    list_filter = ("days_supplied", "returned_to_treatment")
+    search_fields = ("client__code",)
+    date_hierarchy = "pickup_date"
+
+
+@admin.register(ViralLoad)
+class ViralLoadAdmin(ReadOnlyAdmin):
+    list_display = ("client", "sample_date", "copies_per_ml", "suppressed")
+    list_filter = ("suppressed",)
+    search_fields = ("client__code",)
+
+
+class TracingAttemptInline(admin.TabularInline):
+    model = TracingAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ("made_by", "made_at", "method", "outcome", "note")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tracing)
+class TracingAdmin(ReadOnlyAdmin):
+    list_display = ("client", "opened_on", "status", "claimed_by", "closed_on", "close_reason")
+    list_filter = ("status",)
+    search_fields = ("client__code",)
+    inlines = [TracingAttemptInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "recipient_key", "channel", "status", "created_at", "sent_at", "attempts")
+    list_filter = ("kind", "channel", "status")
+    # The text can hold a client's nickname: shown on the record, not in lists or search.
+    readonly_fields = ("kind", "subject_type", "subject_id", "recipient_key", "channel", "status", "text",
+                       "created_at", "deliver_after", "enqueued_at", "claimed_at", "attempts", "last_error",
+                       "sent_at", "read_at")
+    exclude = ("recipient_user", "recipient_client", "site")

@@ -17,6 +17,14 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def clear_cache():
+    # The site time-zone cache must not carry sites of one test's database into the next.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def site_a(db):
     return SiteFactory(code="TTE", name="Sentra Ternate")

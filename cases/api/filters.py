@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Q
 
 from cases.models import Client, ClientStatus
+from cases.selectors import ArvState
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -29,10 +30,11 @@ class ClientFilter(django_filters.FilterSet):
         choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
     )
     q = django_filters.CharFilter(method="search", max_length=100, label="Code or name contains")
+    arv_state = django_filters.ChoiceFilter(choices=ArvState.choices, field_name="arv_state")
 
     class Meta:
         model = Client
-        fields = ["status", "group", "assigned_to", "companion", "site", "possible_duplicate", "q"]
+        fields = ["status", "arv_state", "group", "assigned_to", "companion", "site", "possible_duplicate", "q"]
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from cases import access
+from cases.selectors import ArvState
 from cases.models import Client, Facility, ReferralService, Role, Site, SupportGroup, User
 
 
@@ -19,10 +20,13 @@ class ScopedFieldsMixin:
 class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), required=False)
     version = serializers.IntegerField(required=False, min_value=1, help_text=_("Send back the version you read."))
+    next_refill_due = serializers.DateField(read_only=True)
+    days_late = serializers.IntegerField(read_only=True, allow_null=True)
+    arv_state = serializers.ChoiceField(choices=ArvState.choices, read_only=True, allow_null=True)
 
     class Meta:
         model = Client
-        fields = access.CLIENT_FIELDS
+        fields = access.CLIENT_FIELDS + access.CLIENT_ROW_FIELDS
         read_only_fields = ("id", "code", "possible_duplicate")
 
     def __init__(self, *args, **kwargs):
@@ -33,7 +37,7 @@ class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
         user = request.user
         instance = self.instance if isinstance(self.instance, Client) else None
         self.restrict_fields(
-            readable=access.client_readable_fields(user),
+            readable=access.client_readable_fields(user) + access.CLIENT_ROW_FIELDS,
             writable=access.client_writable_fields(user, instance) + ("version",),
         )
         # Related choices are limited to what the user can see, so an id outside their reach

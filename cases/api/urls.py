@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import arv, views
 
 router = DefaultRouter()
 router.register("users", views.UserViewSet, basename="user")
@@ -10,6 +10,10 @@ router.register("sites", views.SiteViewSet, basename="site")
 router.register("support-groups", views.SupportGroupViewSet, basename="supportgroup")
 router.register("facilities", views.FacilityViewSet, basename="facility")
 router.register("clients", views.ClientViewSet, basename="client")
+router.register("refills", arv.RefillViewSet, basename="refill")
+router.register("viral-loads", arv.ViralLoadViewSet, basename="viralload")
+router.register("tracing", arv.TracingViewSet, basename="tracing")
+router.register("notifications", arv.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="auth-token"),

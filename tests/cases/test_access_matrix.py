@@ -11,6 +11,7 @@ FULL_CLIENT_FIELDS = {
     "hiv_diagnosis_date", "art_start_date", "art_facility", "regimen", "status", "consent_date",
     "consent_sms", "consent_share", "consent_withdrawn_on", "family_disclosure", "pregnant",
     "assigned_social_worker", "companion", "support_groups", "possible_duplicate", "version",
+    "next_refill_due", "days_late", "arv_state",
 }
 VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address"}
 USER_FIELDS = {

@@ -12,9 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import access
-from .exceptions import Conflict
-from .models import (
+from cases import access
+from cases.exceptions import Conflict
+from cases.models import (
     Client,
     ClientCodeCounter,
     ClientGroupObjectPermission,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.core.exceptions import ValidationError
+from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -40,6 +41,30 @@ def validate_not_future(value):
         raise ValidationError(_("This date cannot be in the future."))
 
 
+SITE_TIMEZONES_CACHE_KEY = "basodara:site-timezones"
+
+# Words a client's reminder must never carry: a phone is often read by others.
+FORBIDDEN_CLIENT_TEXT = re.compile(
+    r"\b(hiv|aids|arv|art|odha|odhiv|antiretro\w*|viral|vct|pdp|cst|pmtct|ppia|ims|sti)\b", re.IGNORECASE
+)
+CLIENT_TEMPLATE_FIELDS = {"nickname", "date", "facility"}
+
+
+def validate_client_text(value):
+    if FORBIDDEN_CLIENT_TEXT.search(value):
+        raise ValidationError(_("A message to clients must not mention HIV, AIDS, ARV or treatment names."))
+
+
+def validate_client_sms_template(value):
+    validate_client_text(value)
+    try:
+        value.format(**{name: "x" for name in CLIENT_TEMPLATE_FIELDS})
+    except (KeyError, IndexError, ValueError):
+        raise ValidationError(
+            _("Use only the placeholders {nickname}, {date} and {facility}, with single braces.")
+        ) from None
+
+
 class Site(models.Model):
     """A centre (Balai / Sentra) running the programme, with its own staff and time zone."""
 
@@ -59,6 +84,7 @@ class Site(models.Model):
         _("client reminder text"),
         max_length=320,
         default="Halo {nickname}, jangan lupa jadwal kontrol Anda tanggal {date} di {facility}.",
+        validators=[validate_client_sms_template],
     )
 
     class Meta:
@@ -72,6 +98,11 @@ class Site(models.Model):
     @property
     def tzinfo(self):
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Client lists compute each site's "today" from a cached list of time zones.
+        cache.delete(SITE_TIMEZONES_CACHE_KEY)
 
 
 class Role(models.TextChoices):
@@ -121,12 +152,25 @@ def validate_services(value):
 class Facility(models.Model):
     """A health facility or service that receives referrals; may be outside any site."""
 
+    def name_for_clients(self):
+        """What a client's SMS may call this place: never a name that reveals HIV care."""
+        if self.sms_name:
+            return self.sms_name
+        return self.name if not FORBIDDEN_CLIENT_TEXT.search(self.name) else _("the health facility")
+
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=FacilityKind.choices)
     services = models.JSONField(_("services offered"), default=list, blank=True, validators=[validate_services])
     site = models.ForeignKey(Site, models.PROTECT, null=True, blank=True, related_name="facilities")
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, validators=[phone_validator])
     address = models.CharField(_("address"), max_length=300, blank=True)
+    sms_name = models.CharField(
+        _("name in messages to clients"),
+        max_length=100,
+        blank=True,
+        validators=[validate_client_text],
+        help_text=_("A neutral name, e.g. 'RSUD Chasan Boesoirie'; a clinic's own name may reveal HIV care."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -256,6 +300,10 @@ class Client(models.Model):
     )
     support_groups = models.ManyToManyField(SupportGroup, blank=True, related_name="clients")
     possible_duplicate = models.BooleanField(_("possible duplicate"), default=False, editable=False)
+    # Maintained by the refill service: the latest refill and when the next one is due, so
+    # the ARV state and the reminder scans are plain indexed comparisons, not subqueries.
+    last_refill = models.ForeignKey("cases.Refill", models.SET_NULL, null=True, blank=True, editable=False, related_name="+")
+    next_refill_due = models.DateField(_("next refill due"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -269,6 +317,8 @@ class Client(models.Model):
             # Supervisors' site lists and caseload filters.
             models.Index(fields=["site", "status"], name="client_site_status_idx"),
             models.Index(fields=["assigned_social_worker", "status"], name="client_worker_status_idx"),
+            # Reminder scans and the arv_state filter: a site's clients by due date.
+            models.Index(fields=["site", "next_refill_due"], condition=Q(status="active"), name="client_refill_due_idx"),
             # Duplicate detection: same name and birth date.
             models.Index(fields=["name_key", "date_of_birth"], name="client_name_dob_idx"),
         ]

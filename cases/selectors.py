@@ -1,0 +1,104 @@
+"""Reads: client rows with their ARV follow-up state, computed in SQL.
+
+A client's `next_refill_due` is a maintained column; what it means depends on the day at
+the client's site, so each row compares it with its own site's "today" (a CASE over the
+sites' time zones) and the site's own offsets.
+"""
+
+import zoneinfo
+
+from django.core.cache import cache
+from django.db.models import Case, CharField, DateField, F, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Greatest
+from django.db.models.lookups import LessThan, LessThanOrEqual
+from django.utils import timezone
+
+from .models import ClientStatus, Site
+from .models.registry import SITE_TIMEZONES_CACHE_KEY
+
+
+class AddDays(Func):
+    """`date + days` for a date expression and an integer expression."""
+
+    arity = 2
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return f"({date_sql} + {days_sql})", (*date_params, *days_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return f"date({date_sql}, printf('%%+d days', {days_sql}))", (*date_params, *days_params)
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        a_sql, a_params = compiler.compile(self.source_expressions[0])
+        b_sql, b_params = compiler.compile(self.source_expressions[1])
+        return f"({a_sql} - {b_sql})", (*a_params, *b_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        a_sql, a_params = compiler.compile(self.source_expressions[0])
+        b_sql, b_params = compiler.compile(self.source_expressions[1])
+        return f"CAST(julianday({a_sql}) - julianday({b_sql}) AS INTEGER)", (*a_params, *b_params)
+
+
+def site_timezones():
+    """The time zones sites use. Cached: read on every client list, changed almost never
+    (Site writes clear it)."""
+    zones = cache.get(SITE_TIMEZONES_CACHE_KEY)
+    if zones is None:
+        zones = sorted(set(Site.objects.values_list("timezone", flat=True)))
+        cache.set(SITE_TIMEZONES_CACHE_KEY, zones, 300)
+    return zones
+
+
+def site_today_expression(today=None):
+    """Each row's site-local date (or `today` for every site, when given)."""
+    if today is not None:
+        return Value(today, output_field=DateField())
+    whens = [
+        When(site__timezone=zone, then=Value(timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)), output_field=DateField()))
+        for zone in site_timezones()
+    ]
+    default = Value(timezone.localdate(), output_field=DateField())
+    return Case(*whens, default=default, output_field=DateField()) if whens else default
+
+
+class ArvState:
+    ON_TIME = "on_time"
+    DUE = "due"
+    LATE = "late"
+    LTFU = "ltfu"
+    choices = [(ON_TIME, "on_time"), (DUE, "due"), (LATE, "late"), (LTFU, "ltfu")]
+
+
+def with_arv_state(clients, *, today=None):
+    """Annotate `next_refill_due` users with `days_late` and `arv_state` (SPEC §4 Refill)."""
+    due = F("next_refill_due")
+    clients = clients.alias(site_today=site_today_expression(today))
+    today_ = F("site_today")
+    return clients.annotate(
+        days_late=Case(
+            When(next_refill_due__isnull=True, then=Value(None)),
+            default=Greatest(DaysBetween(today_, due), Value(0)),
+            output_field=IntegerField(),
+        ),
+        arv_state=Case(
+            When(status=ClientStatus.LTFU, then=Value(ArvState.LTFU)),
+            When(~Q(status=ClientStatus.ACTIVE) | Q(next_refill_due__isnull=True), then=Value(None)),
+            When(LessThanOrEqual(AddDays(due, F("site__ltfu_days")), today_), then=Value(ArvState.LTFU)),
+            When(LessThan(due, today_), then=Value(ArvState.LATE)),
+            When(LessThanOrEqual(due, AddDays(today_, F("site__refill_upcoming_days"))), then=Value(ArvState.DUE)),
+            default=Value(ArvState.ON_TIME),
+            output_field=CharField(),
+        ),
+    )

@@ -1,0 +1,28 @@
+"""Writes. Each service is atomic and the only way its records change."""
+
+from .arv import (
+    refill_record,
+    tracing_claim,
+    tracing_record_attempt,
+    viral_load_record,
+)
+from .notifications import notification_deliver, notification_mark_read, notifications_enqueue_pending
+from .registry import (
+    client_assign,
+    client_register,
+    client_share,
+    client_shares_expire,
+    client_update,
+    support_group_create,
+    support_group_update,
+    user_create,
+    user_update,
+    user_validate,
+)
+
+__all__ = [
+    "client_assign", "client_register", "client_share", "client_shares_expire", "client_update",
+    "notification_deliver", "notification_mark_read", "notifications_enqueue_pending", "refill_record",
+    "support_group_create", "support_group_update", "tracing_claim", "tracing_record_attempt", "user_create",
+    "user_update", "user_validate", "viral_load_record",
+]

@@ -1,0 +1,122 @@
+"""Refills, viral loads and tracing."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.exceptions import Conflict
+from cases.models import (
+    Client,
+    ClientStatus,
+    Refill,
+    Tracing,
+    TracingAttempt,
+    TracingStatus,
+    ViralLoad,
+)
+from cases.models.arv import FINAL_TRACING_OUTCOMES, VL_SUPPRESSION_THRESHOLD
+
+
+def _site_today(client):
+    return timezone.localdate(timezone=client.site.tzinfo)
+
+
+def _validate_clinical_date(client, field, value):
+    if value > _site_today(client):
+        raise ValidationError({field: _("This date cannot be in the future.")})
+    if value < client.date_of_birth:
+        raise ValidationError({field: _("This date is before the client's birth date.")})
+
+
+@transaction.atomic
+def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed_doses=0) -> Refill:
+    """Record an ARV pick-up; it moves the client's next due date, closes an open tracing
+    and brings a client lost to follow-up back to active (returned to treatment)."""
+    # Lock the client: two refills recorded at once must not both read the old due date.
+    client = Client.objects.select_for_update(of=("self",)).select_related("site", "last_refill").get(pk=client.pk)
+    _validate_clinical_date(client, "pickup_date", pickup_date)
+    refill = Refill(
+        client=client,
+        facility=facility,
+        pickup_date=pickup_date,
+        days_supplied=days_supplied,
+        next_due=pickup_date + timedelta(days=days_supplied),
+        missed_doses=missed_doses,
+        returned_to_treatment=client.status == ClientStatus.LTFU,
+        recorded_by=actor,
+    )
+    refill.full_clean()
+    refill.save()
+    changed = []
+    if client.last_refill is None or pickup_date >= client.last_refill.pickup_date:
+        client.last_refill, client.next_refill_due = refill, refill.next_due
+        changed += ["last_refill", "next_refill_due"]
+    if client.status == ClientStatus.LTFU:
+        client.status = ClientStatus.ACTIVE
+        client.version += 1
+        changed += ["status", "version"]
+    if changed:
+        client.save(update_fields=changed + ["updated_at"])
+    Tracing.objects.filter(client=client, status=TracingStatus.OPEN).update(
+        status=TracingStatus.CLOSED, closed_on=pickup_date, close_reason="refill"
+    )
+    return refill
+
+
+@transaction.atomic
+def viral_load_record(*, actor, client, sample_date, copies_per_ml) -> ViralLoad:
+    client = Client.objects.select_related("site").get(pk=client.pk)
+    _validate_clinical_date(client, "sample_date", sample_date)
+    result = ViralLoad(
+        client=client,
+        sample_date=sample_date,
+        copies_per_ml=copies_per_ml,
+        suppressed=copies_per_ml < VL_SUPPRESSION_THRESHOLD,
+        recorded_by=actor,
+    )
+    result.full_clean()
+    result.save()
+    return result
+
+
+@transaction.atomic
+def tracing_claim(*, actor, tracing) -> Tracing:
+    """Take a tracing task. One person at a time: the conditional UPDATE decides who wins
+    when two claim together, and the loser gets a Conflict (409)."""
+    claimed = (
+        Tracing.objects.filter(pk=tracing.pk, status=TracingStatus.OPEN)
+        .filter(Q(claimed_by__isnull=True) | Q(claimed_by=actor))
+        .update(claimed_by=actor, claimed_at=timezone.now())
+    )
+    if not claimed:
+        raise Conflict(_("This tracing task is closed or already taken by someone else."))
+    return Tracing.objects.get(pk=tracing.pk)
+
+
+@transaction.atomic
+def tracing_record_attempt(*, actor, tracing, method, outcome, note="") -> TracingAttempt:
+    """Log one attempt to find the client; `deceased` and `transferred` close the task and
+    set the client's status. An unclaimed task is claimed by whoever records an attempt."""
+    tracing = Tracing.objects.select_for_update().get(pk=tracing.pk)
+    if tracing.status != TracingStatus.OPEN:
+        raise Conflict(_("This tracing task is closed."))
+    if tracing.claimed_by_id not in (None, actor.pk):
+        raise Conflict(_("This tracing task is taken by someone else."))
+    attempt = TracingAttempt(tracing=tracing, made_by=actor, method=method, outcome=outcome, note=note)
+    attempt.full_clean()
+    attempt.save()
+    tracing.claimed_by, tracing.claimed_at = actor, tracing.claimed_at or timezone.now()
+    final_status = FINAL_TRACING_OUTCOMES.get(outcome)
+    if final_status:
+        tracing.status = TracingStatus.CLOSED
+        tracing.closed_on = timezone.localdate(timezone=tracing.client.site.tzinfo)
+        tracing.close_reason = outcome
+        Client.objects.filter(pk=tracing.client_id).update(
+            status=final_status, version=F("version") + 1, updated_at=timezone.now()
+        )
+    tracing.save()
+    return attempt
