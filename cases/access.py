@@ -33,10 +33,32 @@ CHANGE_CONTACT = "change_client_contact"
 
 # Field sets a role reads on a client (SPEC §7: volunteers see no NIK and no address).
 CLIENT_FIELDS = (
-    "id", "code", "site", "full_name", "nickname", "sex", "date_of_birth", "phone", "address", "nik",
-    "hiv_diagnosis_date", "art_start_date", "art_facility", "regimen", "status", "consent_date",
-    "consent_sms", "consent_share", "consent_withdrawn_on", "family_disclosure", "pregnant",
-    "assigned_social_worker", "companion", "support_groups", "possible_duplicate", "version",
+    "id",
+    "code",
+    "site",
+    "full_name",
+    "nickname",
+    "sex",
+    "date_of_birth",
+    "phone",
+    "address",
+    "nik",
+    "hiv_diagnosis_date",
+    "art_start_date",
+    "art_facility",
+    "regimen",
+    "status",
+    "consent_date",
+    "consent_sms",
+    "consent_share",
+    "consent_withdrawn_on",
+    "family_disclosure",
+    "pregnant",
+    "assigned_social_worker",
+    "companion",
+    "support_groups",
+    "possible_duplicate",
+    "version",
 )
 # Follow-up figures computed for each row (cases.selectors), read-only, for every reader.
 CLIENT_ROW_FIELDS = ("next_refill_due", "days_late", "arv_state")
@@ -213,6 +235,7 @@ def can_share(user, client) -> bool:
 
 
 # --- people and organisation -------------------------------------------------------------
+
 
 def support_groups_of(user) -> QuerySet:
     """The support groups `user` is a volunteer of (membership of the group's auth group)."""

@@ -6,7 +6,19 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 
 from . import access, services
-from .models import Client, Facility, Notification, Refill, Role, Site, SupportGroup, Tracing, TracingAttempt, User, ViralLoad
+from .models import (
+    Client,
+    Facility,
+    Notification,
+    Refill,
+    Role,
+    Site,
+    SupportGroup,
+    Tracing,
+    TracingAttempt,
+    User,
+    ViralLoad,
+)
 
 
 class AdminsOnly:
@@ -64,9 +76,7 @@ class UserAdmin(AdminsOnly, BaseUserAdmin):
         ("BASODARA", {"fields": ("role", "site", "facility", "phone")}),
         ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"fields": ("username", "password1", "password2", "role", "site", "facility")}),
-    )
+    add_fieldsets = ((None, {"fields": ("username", "password1", "password2", "role", "site", "facility")}),)
     readonly_fields = ("last_login", "date_joined")
 
     def get_form(self, request, obj=None, **kwargs):
@@ -83,8 +93,9 @@ class UserAdmin(AdminsOnly, BaseUserAdmin):
                 if user.role == Role.FACILITY_STAFF and user.facility is not None:
                     user.site = user.facility.site
                 try:
-                    services.user_validate(actor=actor, user=user, support_groups=access.support_groups_of(user)
-                                           if user.pk else ())
+                    services.user_validate(
+                        actor=actor, user=user, support_groups=access.support_groups_of(user) if user.pk else ()
+                    )
                 except ValidationError as e:
                     for field, messages in e.message_dict.items():
                         self.add_error(field if field in self.fields else None, messages)
@@ -161,7 +172,21 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("kind", "recipient_key", "channel", "status", "created_at", "sent_at", "attempts")
     list_filter = ("kind", "channel", "status")
     # The text can hold a client's nickname: shown on the record, not in lists or search.
-    readonly_fields = ("kind", "subject_type", "subject_id", "recipient_key", "channel", "status", "text",
-                       "created_at", "deliver_after", "enqueued_at", "claimed_at", "attempts", "last_error",
-                       "sent_at", "read_at")
+    readonly_fields = (
+        "kind",
+        "subject_type",
+        "subject_id",
+        "recipient_key",
+        "channel",
+        "status",
+        "text",
+        "created_at",
+        "deliver_after",
+        "enqueued_at",
+        "claimed_at",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "read_at",
+    )
     exclude = ("recipient_user", "recipient_client", "site")

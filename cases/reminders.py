@@ -53,13 +53,20 @@ def render(notification) -> str:
 # --- inserting into the outbox ---------------------------------------------------------------
 
 _OUTBOX_COLUMNS = (
-    "kind", "subject_type", "subject_id", "recipient_key", "recipient_user_id", "recipient_client_id",
-    "site_id", "channel",
+    "kind",
+    "subject_type",
+    "subject_id",
+    "recipient_key",
+    "recipient_user_id",
+    "recipient_client_id",
+    "site_id",
+    "channel",
 )
 
 
-def insert_notifications(rows, *, kind, subject_type, subject, recipient_user=None, recipient_client=None,
-                         site="site_id") -> int:
+def insert_notifications(
+    rows, *, kind, subject_type, subject, recipient_user=None, recipient_client=None, site="site_id"
+) -> int:
     """INSERT into the outbox one row per row of the queryset `rows`, skipping any already there.
 
     `subject`, `recipient_user`, `recipient_client` and `site` name columns (or lookups) of
@@ -73,18 +80,28 @@ def insert_notifications(rows, *, kind, subject_type, subject, recipient_user=No
         recipient_key = Concat(Value("client:"), Cast(F(recipient_client), CharField()))
         channel = NotificationChannel.SMS
         user_column, client_column = Value(None, IntegerField()), F(recipient_client)
-    select = rows.order_by().annotate(
-        o_kind=Value(kind),
-        o_subject_type=Value(subject_type),
-        o_subject_id=F(subject),
-        o_recipient_key=recipient_key,
-        o_recipient_user=user_column,
-        o_recipient_client=client_column,
-        o_site=F(site),
-        o_channel=Value(channel),
-    ).values_list(
-        "o_kind", "o_subject_type", "o_subject_id", "o_recipient_key", "o_recipient_user",
-        "o_recipient_client", "o_site", "o_channel",
+    select = (
+        rows.order_by()
+        .annotate(
+            o_kind=Value(kind),
+            o_subject_type=Value(subject_type),
+            o_subject_id=F(subject),
+            o_recipient_key=recipient_key,
+            o_recipient_user=user_column,
+            o_recipient_client=client_column,
+            o_site=F(site),
+            o_channel=Value(channel),
+        )
+        .values_list(
+            "o_kind",
+            "o_subject_type",
+            "o_subject_id",
+            "o_recipient_key",
+            "o_recipient_user",
+            "o_recipient_client",
+            "o_site",
+            "o_channel",
+        )
     )
     return _insert_select(Notification, _OUTBOX_COLUMNS, select)
 
@@ -110,7 +127,9 @@ REFILL = "cases.refill"
 def scan_refills(*, site, today) -> dict:
     """Upcoming, missed, tracing and LTFU reminders for each active client's latest refill."""
     active = Client.objects.filter(site=site, status=ClientStatus.ACTIVE, last_refill__isnull=False)
-    upcoming = active.filter(next_refill_due__gte=today, next_refill_due__lte=today + timedelta(site.refill_upcoming_days))
+    upcoming = active.filter(
+        next_refill_due__gte=today, next_refill_due__lte=today + timedelta(site.refill_upcoming_days)
+    )
     missed = active.filter(
         next_refill_due__lte=today - timedelta(site.refill_missed_days),
         next_refill_due__gt=today - timedelta(site.tracing_days),
@@ -125,30 +144,44 @@ def scan_refills(*, site, today) -> dict:
     counts = {
         NotificationKind.REFILL_UPCOMING: insert_notifications(
             upcoming.filter(consent_sms=True, **consenting).exclude(phone=""),
-            kind=NotificationKind.REFILL_UPCOMING, subject_type=REFILL, subject="last_refill_id",
+            kind=NotificationKind.REFILL_UPCOMING,
+            subject_type=REFILL,
+            subject="last_refill_id",
             recipient_client="id",
-        ) + insert_notifications(
+        )
+        + insert_notifications(
             upcoming.filter(companion__isnull=False, **consenting),
-            kind=NotificationKind.REFILL_UPCOMING, subject_type=REFILL, subject="last_refill_id",
+            kind=NotificationKind.REFILL_UPCOMING,
+            subject_type=REFILL,
+            subject="last_refill_id",
             recipient_user="companion_id",
         ),
         NotificationKind.REFILL_MISSED: insert_notifications(
             missed.filter(companion__isnull=False, **consenting),
-            kind=NotificationKind.REFILL_MISSED, subject_type=REFILL, subject="last_refill_id",
+            kind=NotificationKind.REFILL_MISSED,
+            subject_type=REFILL,
+            subject="last_refill_id",
             recipient_user="companion_id",
-        ) + insert_notifications(
+        )
+        + insert_notifications(
             missed.filter(assigned_social_worker__isnull=False),
-            kind=NotificationKind.REFILL_MISSED, subject_type=REFILL, subject="last_refill_id",
+            kind=NotificationKind.REFILL_MISSED,
+            subject_type=REFILL,
+            subject="last_refill_id",
             recipient_user="assigned_social_worker_id",
         ),
         NotificationKind.TRACING_DUE: insert_notifications(
             tracing.filter(assigned_social_worker__isnull=False),
-            kind=NotificationKind.TRACING_DUE, subject_type=REFILL, subject="last_refill_id",
+            kind=NotificationKind.TRACING_DUE,
+            subject_type=REFILL,
+            subject="last_refill_id",
             recipient_user="assigned_social_worker_id",
         ),
         NotificationKind.CLIENT_LTFU: insert_notifications(
             lost.filter(site__users__role=Role.SUPERVISOR, site__users__is_active=True),
-            kind=NotificationKind.CLIENT_LTFU, subject_type=REFILL, subject="last_refill_id",
+            kind=NotificationKind.CLIENT_LTFU,
+            subject_type=REFILL,
+            subject="last_refill_id",
             recipient_user="site__users__id",
         ),
     }
@@ -163,9 +196,11 @@ def scan_refills(*, site, today) -> dict:
 
 def _open_tracings(clients, today) -> int:
     """One tracing per lapsed refill; the partial unique index keeps one open per client."""
-    select = clients.order_by().annotate(
-        t_opened_on=Value(today), t_status=Value("open"), t_close_reason=Value("")
-    ).values_list("id", "last_refill_id", "t_opened_on", "t_status", "t_close_reason")
+    select = (
+        clients.order_by()
+        .annotate(t_opened_on=Value(today), t_status=Value("open"), t_close_reason=Value(""))
+        .values_list("id", "last_refill_id", "t_opened_on", "t_status", "t_close_reason")
+    )
     return _insert_select(Tracing, ("client_id", "refill_id", "opened_on", "status", "close_reason"), select)
 
 
@@ -178,7 +213,9 @@ def _render_refill(notification) -> str:
     if notification.channel == NotificationChannel.SMS:
         # Per-site wording, checked to say nothing of HIV or ARV (Site.client_sms_template).
         return client.site.client_sms_template.format(
-            nickname=client.nickname or client.full_name.split()[0], date=due, facility=refill.facility.name_for_clients()
+            nickname=client.nickname or client.full_name.split()[0],
+            date=due,
+            facility=refill.facility.name_for_clients(),
         )
     texts = {
         NotificationKind.REFILL_UPCOMING: _("Client %(code)s: ARV refill due on %(date)s."),

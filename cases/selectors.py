@@ -66,7 +66,10 @@ def site_today_expression(today=None):
     if today is not None:
         return Value(today, output_field=DateField())
     whens = [
-        When(site__timezone=zone, then=Value(timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)), output_field=DateField()))
+        When(
+            site__timezone=zone,
+            then=Value(timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)), output_field=DateField()),
+        )
         for zone in site_timezones()
     ]
     default = Value(timezone.localdate(), output_field=DateField())

@@ -11,6 +11,14 @@ from cases.models import Role
 from tests.factories import FacilityFactory, SiteFactory, SupportGroupFactory, UserFactory, make_client
 
 
+def pytest_runtest_setup(item):
+    """Tests marked `postgres` need PostgreSQL's concurrency; CI always runs them there."""
+    from django.conf import settings
+
+    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        pytest.skip("needs PostgreSQL (set DATABASE_URL, as .ci/run does)")
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # The real hasher costs ~0.3 s a user; no test here measures hashing.

@@ -39,8 +39,16 @@ class ClientRecordSerializer(serializers.ModelSerializer):
 class RefillSerializer(ClientRecordSerializer):
     class Meta:
         model = Refill
-        fields = ("id", "client", "facility", "pickup_date", "days_supplied", "missed_doses", "next_due",
-                  "returned_to_treatment")
+        fields = (
+            "id",
+            "client",
+            "facility",
+            "pickup_date",
+            "days_supplied",
+            "missed_doses",
+            "next_due",
+            "returned_to_treatment",
+        )
         read_only_fields = ("next_due", "returned_to_treatment")
 
 
@@ -55,8 +63,9 @@ class ClientRecordFilter(django_filters.FilterSet):
     client = IdFilter(field_name="client")
 
 
-class ClientRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                          viewsets.GenericViewSet):
+class ClientRecordViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Clinical records: listed and created, never deleted."""
 
     lookup_value_regex = "[0-9]{1,18}"
@@ -107,8 +116,18 @@ class TracingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tracing
-        fields = ("id", "client", "client_code", "opened_on", "claimed_by", "claimed_at", "status", "closed_on",
-                  "close_reason", "attempts")
+        fields = (
+            "id",
+            "client",
+            "client_code",
+            "opened_on",
+            "claimed_by",
+            "claimed_at",
+            "status",
+            "closed_on",
+            "close_reason",
+            "attempts",
+        )
         read_only_fields = fields
 
 

@@ -40,6 +40,4 @@ class ClientFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(code__icontains=value) | Q(full_name__icontains=value) | Q(nickname__icontains=value)
-        )
+        return queryset.filter(Q(code__icontains=value) | Q(full_name__icontains=value) | Q(nickname__icontains=value))

@@ -2,8 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from cases import access
-from cases.selectors import ArvState
 from cases.models import Client, Facility, ReferralService, Role, Site, SupportGroup, User
+from cases.selectors import ArvState
 
 
 class ScopedFieldsMixin:
@@ -88,8 +88,17 @@ class SiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Site
         fields = (
-            "id", "name", "code", "timezone", "ltfu_days", "refill_upcoming_days", "refill_missed_days",
-            "tracing_days", "quiet_hours_start", "quiet_hours_end", "client_sms_template",
+            "id",
+            "name",
+            "code",
+            "timezone",
+            "ltfu_days",
+            "refill_upcoming_days",
+            "refill_missed_days",
+            "tracing_days",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "client_sms_template",
         )
 
 
@@ -116,15 +125,23 @@ class FacilitySerializer(serializers.ModelSerializer):
 
 class UserSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
-    support_groups = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=SupportGroup.objects.none(), required=False
-    )
+    support_groups = serializers.PrimaryKeyRelatedField(many=True, queryset=SupportGroup.objects.none(), required=False)
 
     class Meta:
         model = User
         fields = (
-            "id", "username", "password", "role", "site", "support_groups", "facility",
-            "first_name", "last_name", "email", "phone", "is_active",
+            "id",
+            "username",
+            "password",
+            "role",
+            "site",
+            "support_groups",
+            "facility",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "is_active",
         )
 
     def __init__(self, *args, **kwargs):

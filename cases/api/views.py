@@ -142,9 +142,11 @@ class UserViewSet(ReadCreateUpdateViewSet):
     filterset_fields = ["role", "site", "facility", "is_active"]
 
     def get_queryset(self):
-        return access.users_visible_to(self.request.user).prefetch_related(
-            Prefetch("groups", queryset=Group.objects.select_related("support_group"))
-        ).order_by("username")
+        return (
+            access.users_visible_to(self.request.user)
+            .prefetch_related(Prefetch("groups", queryset=Group.objects.select_related("support_group")))
+            .order_by("username")
+        )
 
     def create(self, request, *args, **kwargs):
         if not access.can_manage_users(request.user):

@@ -42,7 +42,9 @@ class Refill(models.Model):
         verbose_name_plural = _("refills")
         indexes = [models.Index(fields=["client", "-pickup_date"], name="refill_client_latest_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(days_supplied__in=DaysSupplied.values), name="refill_days_supplied_valid"),
+            models.CheckConstraint(
+                condition=Q(days_supplied__in=DaysSupplied.values), name="refill_days_supplied_valid"
+            ),
         ]
 
     def __str__(self):
@@ -110,9 +112,7 @@ class Tracing(models.Model):
         verbose_name = _("tracing")
         verbose_name_plural = _("tracings")
         constraints = [
-            models.UniqueConstraint(
-                fields=["client"], condition=Q(status="open"), name="tracing_one_open_per_client"
-            ),
+            models.UniqueConstraint(fields=["client"], condition=Q(status="open"), name="tracing_one_open_per_client"),
         ]
         indexes = [models.Index(fields=["status", "opened_on"], name="tracing_open_idx")]
 

@@ -75,9 +75,7 @@ class Notification(models.Model):
         ]
         indexes = [
             # The delivery scan: pending rows whose time has come.
-            models.Index(
-                fields=["deliver_after"], condition=Q(status="pending"), name="notification_pending_idx"
-            ),
+            models.Index(fields=["deliver_after"], condition=Q(status="pending"), name="notification_pending_idx"),
             # A user's inbox, newest first.
             models.Index(fields=["recipient_user", "-created_at"], name="notification_inbox_idx"),
         ]

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group, UserManager
-from django.core.exceptions import ValidationError
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -275,7 +275,9 @@ class Client(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     address = models.TextField(_("address"), blank=True)
     nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[nik_validator], db_index=True)
-    hiv_diagnosis_date = models.DateField(_("HIV diagnosis date"), null=True, blank=True, validators=[validate_not_future])
+    hiv_diagnosis_date = models.DateField(
+        _("HIV diagnosis date"), null=True, blank=True, validators=[validate_not_future]
+    )
     art_start_date = models.DateField(_("ART start date"), null=True, blank=True, validators=[validate_not_future])
     art_facility = models.ForeignKey(
         Facility, models.PROTECT, null=True, blank=True, related_name="art_clients", verbose_name=_("ART facility")
@@ -302,7 +304,9 @@ class Client(models.Model):
     possible_duplicate = models.BooleanField(_("possible duplicate"), default=False, editable=False)
     # Maintained by the refill service: the latest refill and when the next one is due, so
     # the ARV state and the reminder scans are plain indexed comparisons, not subqueries.
-    last_refill = models.ForeignKey("cases.Refill", models.SET_NULL, null=True, blank=True, editable=False, related_name="+")
+    last_refill = models.ForeignKey(
+        "cases.Refill", models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     next_refill_due = models.DateField(_("next refill due"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -318,7 +322,9 @@ class Client(models.Model):
             models.Index(fields=["site", "status"], name="client_site_status_idx"),
             models.Index(fields=["assigned_social_worker", "status"], name="client_worker_status_idx"),
             # Reminder scans and the arv_state filter: a site's clients by due date.
-            models.Index(fields=["site", "next_refill_due"], condition=Q(status="active"), name="client_refill_due_idx"),
+            models.Index(
+                fields=["site", "next_refill_due"], condition=Q(status="active"), name="client_refill_due_idx"
+            ),
             # Duplicate detection: same name and birth date.
             models.Index(fields=["name_key", "date_of_birth"], name="client_name_dob_idx"),
         ]
@@ -372,9 +378,7 @@ class ClientUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Client, models.CASCADE)
     kind = models.CharField(max_length=20, choices=GrantKind.choices)
     expires_at = models.DateTimeField(null=True, blank=True)
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta(UserObjectPermissionBase.Meta):
         indexes = [models.Index(fields=["content_object", "kind"], name="client_user_perm_kind_idx")]

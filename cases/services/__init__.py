@@ -21,8 +21,21 @@ from .registry import (
 )
 
 __all__ = [
-    "client_assign", "client_register", "client_share", "client_shares_expire", "client_update",
-    "notification_deliver", "notification_mark_read", "notifications_enqueue_pending", "refill_record",
-    "support_group_create", "support_group_update", "tracing_claim", "tracing_record_attempt", "user_create",
-    "user_update", "user_validate", "viral_load_record",
+    "client_assign",
+    "client_register",
+    "client_share",
+    "client_shares_expire",
+    "client_update",
+    "notification_deliver",
+    "notification_mark_read",
+    "notifications_enqueue_pending",
+    "refill_record",
+    "support_group_create",
+    "support_group_update",
+    "tracing_claim",
+    "tracing_record_attempt",
+    "user_create",
+    "user_update",
+    "user_validate",
+    "viral_load_record",
 ]

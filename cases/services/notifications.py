@@ -145,4 +145,3 @@ def notification_mark_read(*, user, notification) -> Notification:
     )
     notification.refresh_from_db(fields=["read_at"])
     return notification
-

@@ -78,6 +78,14 @@ def _set_support_groups(user, support_groups):
     user.groups.add(*keep)
 
 
+def _set_password(user, password):
+    try:
+        validate_password(password, user)
+    except ValidationError as e:
+        raise ValidationError({"password": e.messages}) from None
+    user.set_password(password)
+
+
 @transaction.atomic
 def user_create(*, actor, username, password, role, site=None, facility=None, support_groups=(), **profile) -> User:
     user = User(username=username, role=role, site=site, facility=facility, **profile)
@@ -85,11 +93,7 @@ def user_create(*, actor, username, password, role, site=None, facility=None, su
         user.site = facility.site
     user.is_staff = user.is_superuser = role == Role.ADMIN
     user_validate(actor=actor, user=user, support_groups=support_groups)
-    try:
-        validate_password(password, user)
-    except ValidationError as e:
-        raise ValidationError({"password": e.messages}) from None
-    user.set_password(password)
+    _set_password(user, password)
     user.full_clean(exclude=["password"])
     user.save()
     _set_support_groups(user, support_groups)
@@ -108,11 +112,7 @@ def user_update(*, actor, user, password=None, support_groups=None, **fields) ->
         groups = []
     user_validate(actor=actor, user=user, support_groups=groups)
     if password:
-        try:
-            validate_password(password, user)
-        except ValidationError as e:
-            raise ValidationError({"password": e.messages}) from None
-        user.set_password(password)
+        _set_password(user, password)
     user.full_clean(exclude=["password"])
     user.save()
     _set_support_groups(user, groups)
@@ -192,7 +192,9 @@ def _sync_group_grants(client):
 def _validate_assignees(client, social_worker, companion):
     errors = {}
     if social_worker is not None and (
-        social_worker.role != Role.SOCIAL_WORKER or social_worker.site_id != client.site_id or not social_worker.is_active
+        social_worker.role != Role.SOCIAL_WORKER
+        or social_worker.site_id != client.site_id
+        or not social_worker.is_active
     ):
         errors["assigned_social_worker"] = _("Choose an active social worker of the client's site.")
     if companion is not None and (
@@ -265,9 +267,7 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
         if not access.can_assign(actor, client):
             raise ValidationError({"assigned_social_worker": _("Only a supervisor may reassign a client.")})
         _validate_assignees(client, client.assigned_social_worker, client.companion)
-        _apply_assignment(
-            client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor
-        )
+        _apply_assignment(client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor)
     client.save()
     if support_groups is not None:
         client.support_groups.set(support_groups)

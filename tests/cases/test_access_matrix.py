@@ -7,20 +7,59 @@ imported from the policy module they check.
 import pytest
 
 FULL_CLIENT_FIELDS = {
-    "id", "code", "site", "full_name", "nickname", "sex", "date_of_birth", "phone", "address", "nik",
-    "hiv_diagnosis_date", "art_start_date", "art_facility", "regimen", "status", "consent_date",
-    "consent_sms", "consent_share", "consent_withdrawn_on", "family_disclosure", "pregnant",
-    "assigned_social_worker", "companion", "support_groups", "possible_duplicate", "version",
-    "next_refill_due", "days_late", "arv_state",
+    "id",
+    "code",
+    "site",
+    "full_name",
+    "nickname",
+    "sex",
+    "date_of_birth",
+    "phone",
+    "address",
+    "nik",
+    "hiv_diagnosis_date",
+    "art_start_date",
+    "art_facility",
+    "regimen",
+    "status",
+    "consent_date",
+    "consent_sms",
+    "consent_share",
+    "consent_withdrawn_on",
+    "family_disclosure",
+    "pregnant",
+    "assigned_social_worker",
+    "companion",
+    "support_groups",
+    "possible_duplicate",
+    "version",
+    "next_refill_due",
+    "days_late",
+    "arv_state",
 }
 VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address"}
 USER_FIELDS = {
-    "id", "username", "role", "site", "support_groups", "facility", "first_name", "last_name",
-    "email", "phone", "is_active",
+    "id",
+    "username",
+    "role",
+    "site",
+    "support_groups",
+    "facility",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "is_active",
 }
 PERSONAS = [
-    "admin_user", "supervisor", "worker", "colleague", "volunteer", "other_volunteer",
-    "facility_staff", "outsider_supervisor",
+    "admin_user",
+    "supervisor",
+    "worker",
+    "colleague",
+    "volunteer",
+    "other_volunteer",
+    "facility_staff",
+    "outsider_supervisor",
 ]
 
 
@@ -52,7 +91,7 @@ CLIENT_DETAIL = {
 @pytest.mark.parametrize("who", PERSONAS)
 def test_client_detail_status_and_fields(request, world, as_user, who):
     api = as_user(persona(request, who))
-    for key, (status, fields) in zip("ab", CLIENT_DETAIL[who]):
+    for key, (status, fields) in zip("ab", CLIENT_DETAIL[who], strict=False):
         r = api.get(f"/api/v1/clients/{world[key].pk}/")
         assert r.status_code == status, (who, key, r.content)
         if fields is not None:
@@ -108,7 +147,7 @@ CLIENT_PATCH = {
 @pytest.mark.parametrize("who", PERSONAS)
 def test_client_patch(request, world, as_user, who):
     api = as_user(persona(request, who))
-    for key, status in zip("ab", CLIENT_PATCH[who]):
+    for key, status in zip("ab", CLIENT_PATCH[who], strict=False):
         client = world[key]
         r = api.patch(f"/api/v1/clients/{client.pk}/", {"nickname": f"Nama {who}"}, format="json")
         assert r.status_code == status, (who, key, r.content)
@@ -131,9 +170,7 @@ def test_volunteer_changes_only_contact_fields(world, as_user, volunteer):
 
 def test_social_worker_cannot_reassign(world, as_user, worker, colleague):
     client = world["a"]
-    r = as_user(worker).patch(
-        f"/api/v1/clients/{client.pk}/", {"assigned_social_worker": colleague.pk}, format="json"
-    )
+    r = as_user(worker).patch(f"/api/v1/clients/{client.pk}/", {"assigned_social_worker": colleague.pk}, format="json")
     assert r.status_code == 200  # the field is read-only for them: ignored, not applied
     client.refresh_from_db()
     assert client.assigned_social_worker == worker
@@ -169,7 +206,7 @@ def test_client_create(request, world, as_user, site_a, site_b, group_a1, group_
     api = as_user(user)
     own_site = user.site or site_a
     groups = [g.pk for g in user.support_groups] if who.endswith("volunteer") else []
-    for site, status in zip((own_site, site_b), CLIENT_CREATE[who]):
+    for site, status in zip((own_site, site_b), CLIENT_CREATE[who], strict=False):
         r = api.post("/api/v1/clients/", _new_client_payload(site=site.pk, support_groups=groups), format="json")
         assert r.status_code == status, (who, site.code, r.content)
         if status == 201:
@@ -302,8 +339,17 @@ def test_facilities(request, world, as_user, facility_a, site_b, who):
 # --- users -------------------------------------------------------------------------------------
 
 USERS_VISIBLE = {
-    "admin_user": {"admin", "supervisor_a", "worker_a", "colleague_a", "volunteer_a1", "volunteer_a2",
-                   "clinic_a", "supervisor_b", "worker_b"},
+    "admin_user": {
+        "admin",
+        "supervisor_a",
+        "worker_a",
+        "colleague_a",
+        "volunteer_a1",
+        "volunteer_a2",
+        "clinic_a",
+        "supervisor_b",
+        "worker_b",
+    },
     "supervisor": {"supervisor_a", "worker_a", "colleague_a", "volunteer_a1", "volunteer_a2", "clinic_a"},
     "outsider_supervisor": {"supervisor_b", "worker_b"},
 }
@@ -341,11 +387,15 @@ USER_CREATE = {
 def test_user_create(request, world, as_user, site_a, group_a1, who):
     api = as_user(persona(request, who))
     new_volunteer = {
-        "username": f"baru_{who}", "password": "Pendamping-baru-99", "role": "volunteer",
-        "site": site_a.pk, "support_groups": [group_a1.pk], "first_name": "Rahma",
+        "username": f"baru_{who}",
+        "password": "Pendamping-baru-99",
+        "role": "volunteer",
+        "site": site_a.pk,
+        "support_groups": [group_a1.pk],
+        "first_name": "Rahma",
     }
     new_supervisor = {**new_volunteer, "username": f"sup_{who}", "role": "supervisor", "support_groups": []}
-    for payload, status in zip((new_volunteer, new_supervisor), USER_CREATE[who]):
+    for payload, status in zip((new_volunteer, new_supervisor), USER_CREATE[who], strict=False):
         r = api.post("/api/v1/users/", payload, format="json")
         assert r.status_code == status, (who, payload["role"], r.content)
 
@@ -359,6 +409,6 @@ def test_user_update(request, world, as_user, worker, outsider_worker, who):
         "outsider_supervisor": (404, 200),
         "worker": (403, 404),
     }.get(who, (404, 404))
-    for target, status in zip((worker, outsider_worker), expected):
+    for target, status in zip((worker, outsider_worker), expected, strict=False):
         r = api.patch(f"/api/v1/users/{target.pk}/", {"phone": "+6281211112222"}, format="json")
         assert r.status_code == status, (who, target.username, r.content)

@@ -41,8 +41,16 @@ def test_openapi_schema_and_docs(client, db):
     assert r.status_code == 200
     schema = r.json()
     assert schema["openapi"].startswith("3.")
-    for path in ("/api/v1/clients/", "/api/v1/clients/{id}/", "/api/v1/clients/{id}/share/", "/api/v1/users/me/",
-                 "/api/v1/sites/", "/api/v1/support-groups/", "/api/v1/facilities/", "/api/v1/auth/token/"):
+    for path in (
+        "/api/v1/clients/",
+        "/api/v1/clients/{id}/",
+        "/api/v1/clients/{id}/share/",
+        "/api/v1/users/me/",
+        "/api/v1/sites/",
+        "/api/v1/support-groups/",
+        "/api/v1/facilities/",
+        "/api/v1/auth/token/",
+    ):
         assert path in schema["paths"], path
     assert "delete" not in schema["paths"]["/api/v1/clients/{id}/"]
     assert client.get("/api/docs/").status_code == 200

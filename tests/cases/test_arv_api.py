@@ -9,13 +9,27 @@ from cases import reminders, services
 from cases.models import Notification, Tracing
 from tests.factories import make_client
 
-PERSONAS = ["admin_user", "supervisor", "worker", "colleague", "volunteer", "other_volunteer",
-            "facility_staff", "outsider_supervisor"]
+PERSONAS = [
+    "admin_user",
+    "supervisor",
+    "worker",
+    "colleague",
+    "volunteer",
+    "other_volunteer",
+    "facility_staff",
+    "outsider_supervisor",
+]
 # Who may record a refill for client_a (201), who sees it but may not (400: not a client of
 # theirs to record for), and who is refused outright (403).
 RECORD_REFILL = {
-    "admin_user": 201, "supervisor": 201, "worker": 201, "volunteer": 201,
-    "colleague": 400, "other_volunteer": 400, "outsider_supervisor": 400, "facility_staff": 403,
+    "admin_user": 201,
+    "supervisor": 201,
+    "worker": 201,
+    "volunteer": 201,
+    "colleague": 400,
+    "other_volunteer": 400,
+    "outsider_supervisor": 400,
+    "facility_staff": 403,
 }
 SEES_CLIENT_A_RECORDS = {"admin_user", "supervisor", "worker", "volunteer"}
 
@@ -38,14 +52,23 @@ def test_refill_create_by_role(request, world, as_user, facility_a, who):
     if r.status_code == 201:
         body = r.json()
         assert body["next_due"] == str(today() + datetime.timedelta(days=90))
-        assert set(body) == {"id", "client", "facility", "pickup_date", "days_supplied", "missed_doses",
-                             "next_due", "returned_to_treatment"}
+        assert set(body) == {
+            "id",
+            "client",
+            "facility",
+            "pickup_date",
+            "days_supplied",
+            "missed_doses",
+            "next_due",
+            "returned_to_treatment",
+        }
 
 
 @pytest.mark.parametrize("who", PERSONAS)
 def test_refill_and_viral_load_reads_by_role(request, world, as_user, worker, facility_a, who):
-    refill = services.refill_record(actor=worker, client=world["a"], facility=facility_a,
-                                    pickup_date=today(), days_supplied=30)
+    refill = services.refill_record(
+        actor=worker, client=world["a"], facility=facility_a, pickup_date=today(), days_supplied=30
+    )
     vl = services.viral_load_record(actor=worker, client=world["a"], sample_date=today(), copies_per_ml=40)
     api = as_user(request.getfixturevalue(who))
     visible = who in SEES_CLIENT_A_RECORDS
@@ -76,20 +99,30 @@ def test_refill_validation(as_user, worker, client_a, facility_a):
 
 def test_viral_load_suppression_is_derived(as_user, worker, client_a):
     api = as_user(worker)
-    high = api.post("/api/v1/viral-loads/", {"client": client_a.pk, "sample_date": str(today()),
-                                              "copies_per_ml": 1000}, format="json")
-    low = api.post("/api/v1/viral-loads/", {"client": client_a.pk, "sample_date": str(today()),
-                                             "copies_per_ml": 999}, format="json")
+    high = api.post(
+        "/api/v1/viral-loads/",
+        {"client": client_a.pk, "sample_date": str(today()), "copies_per_ml": 1000},
+        format="json",
+    )
+    low = api.post(
+        "/api/v1/viral-loads/",
+        {"client": client_a.pk, "sample_date": str(today()), "copies_per_ml": 999},
+        format="json",
+    )
     assert (high.json()["suppressed"], low.json()["suppressed"]) == (False, True)
-    bad = api.post("/api/v1/viral-loads/", {"client": client_a.pk, "sample_date": str(today()),
-                                             "copies_per_ml": -5}, format="json")
+    bad = api.post(
+        "/api/v1/viral-loads/", {"client": client_a.pk, "sample_date": str(today()), "copies_per_ml": -5}, format="json"
+    )
     assert bad.status_code == 400 and "copies_per_ml" in bad.json()
 
 
 def test_read_only_share_cannot_record(as_user, supervisor, colleague, client_a, facility_a):
     services.client_share(actor=supervisor, client=client_a, user=colleague, until=today(), can_edit=False)
-    r = as_user(colleague).post("/api/v1/refills/", {"client": client_a.pk, "facility": facility_a.pk,
-                                                      "pickup_date": str(today()), "days_supplied": 30}, format="json")
+    r = as_user(colleague).post(
+        "/api/v1/refills/",
+        {"client": client_a.pk, "facility": facility_a.pk, "pickup_date": str(today()), "days_supplied": 30},
+        format="json",
+    )
     assert r.status_code == 400 and "client" in r.json()
 
 
@@ -109,8 +142,13 @@ def test_read_only_share_cannot_record(as_user, supervisor, colleague, client_a,
 )
 def test_arv_state_on_rows_and_filter(as_user, worker, client_a, facility_a, days_ago, days_supplied, state, days_late):
     site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    services.refill_record(actor=worker, client=client_a, facility=facility_a,
-                           pickup_date=site_today - datetime.timedelta(days=days_ago), days_supplied=days_supplied)
+    services.refill_record(
+        actor=worker,
+        client=client_a,
+        facility=facility_a,
+        pickup_date=site_today - datetime.timedelta(days=days_ago),
+        days_supplied=days_supplied,
+    )
     api = as_user(worker)
     row = api.get(f"/api/v1/clients/{client_a.pk}/").json()
     assert (row["arv_state"], row["days_late"]) == (state, days_late)
@@ -138,8 +176,13 @@ def test_status_ltfu_reads_ltfu(as_user, worker, client_a, facility_a, superviso
 @pytest.fixture
 def tracing(client_a, worker, facility_a):
     site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    services.refill_record(actor=worker, client=client_a, facility=facility_a,
-                           pickup_date=site_today - datetime.timedelta(days=40), days_supplied=30)
+    services.refill_record(
+        actor=worker,
+        client=client_a,
+        facility=facility_a,
+        pickup_date=site_today - datetime.timedelta(days=40),
+        days_supplied=30,
+    )
     reminders.run_all()
     return Tracing.objects.get(client=client_a)
 
@@ -158,8 +201,9 @@ def test_tracing_claim_is_exclusive(tracing, as_user, worker, volunteer):
     assert as_user(worker).post(f"/api/v1/tracing/{tracing.pk}/claim/").status_code == 200
     assert as_user(worker).post(f"/api/v1/tracing/{tracing.pk}/claim/").status_code == 200  # own claim again
     assert as_user(volunteer).post(f"/api/v1/tracing/{tracing.pk}/claim/").status_code == 409
-    r = as_user(volunteer).post(f"/api/v1/tracing/{tracing.pk}/attempts/",
-                                {"method": "phone", "outcome": "not_found"}, format="json")
+    r = as_user(volunteer).post(
+        f"/api/v1/tracing/{tracing.pk}/attempts/", {"method": "phone", "outcome": "not_found"}, format="json"
+    )
     assert r.status_code == 409
     tracing.refresh_from_db()
     assert tracing.claimed_by == worker
@@ -167,13 +211,17 @@ def test_tracing_claim_is_exclusive(tracing, as_user, worker, volunteer):
 
 def test_tracing_attempts_and_final_outcome(tracing, as_user, worker, client_a):
     api = as_user(worker)
-    r = api.post(f"/api/v1/tracing/{tracing.pk}/attempts/", {"method": "phone", "outcome": "wrong_contact"},
-                 format="json")
+    r = api.post(
+        f"/api/v1/tracing/{tracing.pk}/attempts/", {"method": "phone", "outcome": "wrong_contact"}, format="json"
+    )
     assert r.status_code == 201, r.content
     r = api.post(f"/api/v1/tracing/{tracing.pk}/attempts/", {"method": "fax", "outcome": "lost"}, format="json")
     assert r.status_code == 400 and set(r.json()) == {"method", "outcome"}
-    r = api.post(f"/api/v1/tracing/{tracing.pk}/attempts/",
-                 {"method": "home", "outcome": "transferred", "note": "Pindah ke Tidore"}, format="json")
+    r = api.post(
+        f"/api/v1/tracing/{tracing.pk}/attempts/",
+        {"method": "home", "outcome": "transferred", "note": "Pindah ke Tidore"},
+        format="json",
+    )
     assert r.status_code == 201
     body = api.get(f"/api/v1/tracing/{tracing.pk}/").json()
     assert body["status"] == "closed" and body["close_reason"] == "transferred"
@@ -198,8 +246,13 @@ def test_refill_closes_tracing(tracing, worker, client_a, facility_a):
 def test_tracing_list_query_budget(tracing, as_user, worker, supervisor, facility_a, django_assert_max_num_queries):
     for i in range(5):
         c = make_client(actor=supervisor, full_name=f"T {i}", assigned_social_worker=worker)
-        services.refill_record(actor=worker, client=c, facility=facility_a,
-                               pickup_date=today() - datetime.timedelta(days=45), days_supplied=30)
+        services.refill_record(
+            actor=worker,
+            client=c,
+            facility=facility_a,
+            pickup_date=today() - datetime.timedelta(days=45),
+            days_supplied=30,
+        )
     reminders.run_all()
     # count + page (client joined) + attempts prefetch
     with django_assert_max_num_queries(3):

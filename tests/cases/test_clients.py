@@ -64,7 +64,9 @@ def test_volunteer_leaving_the_group_loses_access(as_user, client_a, supervisor,
     assert detail(as_user(other_volunteer), client_a).status_code == 404
 
 
-def test_client_leaving_the_group_removes_group_access(as_user, client_a, supervisor, worker, group_a1, group_a2, site_a):
+def test_client_leaving_the_group_removes_group_access(
+    as_user, client_a, supervisor, worker, group_a1, group_a2, site_a
+):
     member = UserFactory(role="volunteer", site=site_a, support_groups=[group_a1])
     assert detail(as_user(member), client_a).status_code == 200
     r = as_user(worker).patch(f"/api/v1/clients/{client_a.pk}/", {"support_groups": [group_a2.pk]}, format="json")
@@ -184,8 +186,6 @@ def test_duplicate_flag_shows_in_api_and_filter(as_user, supervisor):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_registration_never_collides(site_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks are a PostgreSQL matter; CI runs this against PostgreSQL")
     supervisor = UserFactory(role="supervisor", site=site_a)
     threads_count = 12
     barrier = threading.Barrier(threads_count)
@@ -261,7 +261,10 @@ def test_malformed_json_is_400(as_user, supervisor):
 def test_stale_version_answers_409_and_changes_nothing(as_user, client_a, worker):
     api = as_user(worker)
     version = detail(api, client_a).json()["version"]
-    assert api.patch(f"/api/v1/clients/{client_a.pk}/", {"nickname": "A", "version": version}, format="json").status_code == 200
+    assert (
+        api.patch(f"/api/v1/clients/{client_a.pk}/", {"nickname": "A", "version": version}, format="json").status_code
+        == 200
+    )
     r = api.patch(f"/api/v1/clients/{client_a.pk}/", {"nickname": "B", "version": version}, format="json")
     assert r.status_code == 409
     client_a.refresh_from_db()
@@ -321,21 +324,32 @@ def _list_queries(api, url):
 
 
 @pytest.mark.parametrize("who", ["supervisor", "worker", "volunteer", "admin_user"])
-def test_client_list_query_count_is_constant(request, as_user, supervisor, worker, volunteer, group_a1, who,
-                                             django_assert_max_num_queries):
+def test_client_list_query_count_is_constant(
+    request, as_user, supervisor, worker, volunteer, group_a1, who, django_assert_max_num_queries
+):
     user = request.getfixturevalue(who)
     api = as_user(user)
     for i in range(5):
-        make_client(actor=supervisor, full_name=f"Klien {i}", assigned_social_worker=worker,
-                    companion=volunteer, support_groups=[group_a1])
+        make_client(
+            actor=supervisor,
+            full_name=f"Klien {i}",
+            assigned_social_worker=worker,
+            companion=volunteer,
+            support_groups=[group_a1],
+        )
     # count + page + support-group prefetch + the sites' time zones (cold cache);
     # force_authenticate costs no query.
     with django_assert_max_num_queries(4):
         few, body = _list_queries(api, "/api/v1/clients/")
     assert body["count"] == 5
     for i in range(45):
-        make_client(actor=supervisor, full_name=f"Lagi {i}", assigned_social_worker=worker,
-                    companion=volunteer, support_groups=[group_a1])
+        make_client(
+            actor=supervisor,
+            full_name=f"Lagi {i}",
+            assigned_social_worker=worker,
+            companion=volunteer,
+            support_groups=[group_a1],
+        )
     with django_assert_max_num_queries(4):
         many, body = _list_queries(api, "/api/v1/clients/")
     assert body["count"] == 50 and len(body["results"]) == 50

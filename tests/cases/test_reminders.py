@@ -4,7 +4,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from cases import reminders, services
@@ -41,10 +41,7 @@ def sent_on(offset):
     """Run the scan as of DUE+offset and return the (kind, recipient_key) pairs it added."""
     before = set(Notification.objects.values_list("id", flat=True))
     reminders.run_all(today=day(offset))
-    return {
-        (n.kind, n.recipient_key)
-        for n in Notification.objects.exclude(id__in=before)
-    }
+    return {(n.kind, n.recipient_key) for n in Notification.objects.exclude(id__in=before)}
 
 
 def keys(client, worker, volunteer, supervisor):
@@ -141,12 +138,16 @@ def test_full_walk_sends_each_reminder_once(refilled, worker, volunteer, supervi
         reminders.run_all(today=day(offset))
         reminders.run_all(today=day(offset))
     k = keys(refilled, worker, volunteer, supervisor)
-    assert sorted(Notification.objects.values_list("kind", "recipient_key")) == sorted([
-        ("refill_upcoming", k["client"]), ("refill_upcoming", k["companion"]),
-        ("refill_missed", k["companion"]), ("refill_missed", k["worker"]),
-        ("tracing_due", k["worker"]),
-        ("client_ltfu", k["supervisor"]),
-    ])
+    assert sorted(Notification.objects.values_list("kind", "recipient_key")) == sorted(
+        [
+            ("refill_upcoming", k["client"]),
+            ("refill_upcoming", k["companion"]),
+            ("refill_missed", k["companion"]),
+            ("refill_missed", k["worker"]),
+            ("tracing_due", k["worker"]),
+            ("client_ltfu", k["supervisor"]),
+        ]
+    )
     assert Tracing.objects.count() == 1
 
 
@@ -192,16 +193,15 @@ def test_refill_after_ltfu_returns_client_to_treatment(refilled, worker, facilit
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_scans_at_once_insert_each_reminder_once(site_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL; CI runs this there")
-    from tests.factories import FacilityFactory, SupportGroupFactory, make_client
+    from tests.factories import FacilityFactory, make_client
 
     supervisor = UserFactory(role="supervisor", site=site_a)
     worker = UserFactory(role="social_worker", site=site_a)
     facility = FacilityFactory(site=site_a)
     for i in range(20):
-        c = make_client(actor=supervisor, full_name=f"K {i}", assigned_social_worker=worker, phone="+628120000000",
-                        consent_sms=True)
+        c = make_client(
+            actor=supervisor, full_name=f"K {i}", assigned_social_worker=worker, phone="+628120000000", consent_sms=True
+        )
         services.refill_record(actor=worker, client=c, facility=facility, pickup_date=PICKUP, days_supplied=30)
     barrier = threading.Barrier(4)
     errors = []

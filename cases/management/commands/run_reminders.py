@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = "Run the reminder scans now (the same code beat runs every 15 minutes) and enqueue delivery."
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", help="Scan as if every site's date were YYYY-MM-DD (for catching up or testing).")
+        parser.add_argument(
+            "--today", help="Scan as if every site's date were YYYY-MM-DD (for catching up or testing)."
+        )
 
     def handle(self, *args, today=None, **options):
         if today:
