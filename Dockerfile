@@ -22,6 +22,7 @@ COPY basodara/ basodara/
 COPY cases/ cases/
 COPY referrals/ referrals/
 COPY outreach/ outreach/
+COPY reports/ reports/
 COPY templates/ templates/
 COPY static/ static/
 COPY locale/ locale/

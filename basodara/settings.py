@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "cases",
     "referrals",
     "outreach",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# A shared cache in production (Redis), so every web and worker process sees the same
+# values (e.g. the sites' time zones behind client rows); per-process memory otherwise.
+CACHE_URL = env("CACHE_URL")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 
 # Celery. The embedded default uses kombu's filesystem transport so worker and beat run
 # with no server; production sets CELERY_BROKER_URL (or REDIS_URL) to Redis.

@@ -105,3 +105,25 @@ def with_arv_state(clients, *, today=None):
             output_field=CharField(),
         ),
     )
+
+
+# --- figures other apps add to client rows ------------------------------------------------------
+
+_row_annotations = {}
+
+
+def register_client_row_annotation(name, expression_factory):
+    """Let an app above `cases` add a computed field to client rows (e.g. outreach's
+    `last_visit_date`, referrals' `open_referrals`). `expression_factory()` returns a
+    correlated expression over the client row (a Subquery on OuterRef("pk"))."""
+    _row_annotations[name] = expression_factory
+
+
+def client_row_annotations():
+    return tuple(_row_annotations)
+
+
+def client_rows(clients, *, today=None):
+    """Client rows as lists show them: ARV state plus every registered figure."""
+    clients = with_arv_state(clients, today=today)
+    return clients.annotate(**{name: factory() for name, factory in _row_annotations.items()})

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cases import access
+from cases import access, selectors
 from cases.models import Client, Facility, ReferralService, Role, Site, SupportGroup, User
 from cases.selectors import ArvState
 
@@ -23,21 +23,26 @@ class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     next_refill_due = serializers.DateField(read_only=True)
     days_late = serializers.IntegerField(read_only=True, allow_null=True)
     arv_state = serializers.ChoiceField(choices=ArvState.choices, read_only=True, allow_null=True)
+    # Added to rows by outreach and referrals (cases.selectors.register_client_row_annotation).
+    last_visit_date = serializers.DateField(read_only=True, allow_null=True)
+    open_referrals = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Client
-        fields = access.CLIENT_FIELDS + access.CLIENT_ROW_FIELDS
+        fields = access.CLIENT_FIELDS + access.CLIENT_ROW_FIELDS + ("last_visit_date", "open_referrals")
         read_only_fields = ("id", "code", "possible_duplicate")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if request is None:
-            return
+        if request is None or getattr(self.context.get("view"), "swagger_fake_view", False):
+            return  # no user (schema generation): the full contract
         user = request.user
         instance = self.instance if isinstance(self.instance, Client) else None
         self.restrict_fields(
-            readable=access.client_readable_fields(user) + access.CLIENT_ROW_FIELDS,
+            readable=access.client_readable_fields(user)
+            + access.CLIENT_ROW_FIELDS
+            + selectors.client_row_annotations(),
             writable=access.client_writable_fields(user, instance) + ("version",),
         )
         # Related choices are limited to what the user can see, so an id outside their reach

@@ -41,7 +41,7 @@ class ClientViewSet(ReadCreateUpdateViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database
             return Client.objects.none()
-        return selectors.with_arv_state(access.clients_visible_to(self.request.user)).prefetch_related(
+        return selectors.client_rows(access.clients_visible_to(self.request.user)).prefetch_related(
             Prefetch("support_groups", queryset=SupportGroup.objects.only("id"))
         )
 

@@ -34,11 +34,13 @@ def _validate_clinical_date(client, field, value):
 
 @transaction.atomic
 def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed_doses=0) -> Refill:
-    """Record an ARV pick-up; it moves the client's next due date, closes an open tracing
-    and brings a client lost to follow-up back to active (returned to treatment)."""
+    """Record an ARV pick-up. When it is the latest pick-up it moves the client's next due
+    date, closes an open tracing and brings a client lost to follow-up back to active
+    (returned to treatment); an older pick-up entered late only completes the history."""
     # Lock the client: two refills recorded at once must not both read the old due date.
     client = Client.objects.select_for_update(of=("self",)).select_related("site", "last_refill").get(pk=client.pk)
     _validate_clinical_date(client, "pickup_date", pickup_date)
+    is_latest = client.last_refill is None or pickup_date >= client.last_refill.pickup_date
     refill = Refill(
         client=client,
         facility=facility,
@@ -46,21 +48,20 @@ def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed
         days_supplied=days_supplied,
         next_due=pickup_date + timedelta(days=days_supplied),
         missed_doses=missed_doses,
-        returned_to_treatment=client.status == ClientStatus.LTFU,
+        returned_to_treatment=is_latest and client.status == ClientStatus.LTFU,
         recorded_by=actor,
     )
     refill.full_clean()
     refill.save()
-    changed = []
-    if client.last_refill is None or pickup_date >= client.last_refill.pickup_date:
-        client.last_refill, client.next_refill_due = refill, refill.next_due
-        changed += ["last_refill", "next_refill_due"]
+    if not is_latest:
+        return refill
+    client.last_refill, client.next_refill_due = refill, refill.next_due
+    changed = ["last_refill", "next_refill_due", "updated_at"]
     if client.status == ClientStatus.LTFU:
         client.status = ClientStatus.ACTIVE
         client.version += 1
         changed += ["status", "version"]
-    if changed:
-        client.save(update_fields=changed + ["updated_at"])
+    client.save(update_fields=changed)
     Tracing.objects.filter(client=client, status=TracingStatus.OPEN).update(
         status=TracingStatus.CLOSED, closed_on=pickup_date, close_reason="refill"
     )

@@ -339,3 +339,15 @@ def test_run_reminders_command(refilled, capsys):
 
     with pytest.raises(CommandError):
         call_command("run_reminders", "--today", "kemarin")
+
+
+def test_a_backdated_refill_entered_late_does_not_end_ltfu_or_tracing(refilled, worker, facility_a):
+    sent_on(7)
+    sent_on(30)
+    refilled.refresh_from_db()
+    assert refilled.status == "ltfu"
+    older = services.refill_record(actor=worker, client=refilled, facility=facility_a,
+                                   pickup_date=PICKUP - datetime.timedelta(days=30), days_supplied=30)
+    refilled.refresh_from_db()
+    assert (refilled.status, refilled.next_refill_due, older.returned_to_treatment) == ("ltfu", DUE, False)
+    assert Tracing.objects.get(client=refilled).status == "open"
