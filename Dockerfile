@@ -23,6 +23,7 @@ COPY cases/ cases/
 COPY referrals/ referrals/
 COPY outreach/ outreach/
 COPY reports/ reports/
+COPY web/ web/
 COPY templates/ templates/
 COPY static/ static/
 COPY locale/ locale/

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "referrals",
     "outreach",
     "reports",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -140,7 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
 
 # Guardian: no anonymous user row; case data never falls back to global permissions.
 ANONYMOUS_USER_NAME = None
@@ -184,6 +186,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ClientStatusEnum": "cases.models.registry.ClientStatus",
+        "TracingStatusEnum": "cases.models.arv.TracingStatus",
+        "NotificationStatusEnum": "cases.models.notifications.NotificationStatus",
+        "IncidentStatusEnum": "outreach.models.IncidentStatus",
+    },
 }
 
 # A shared cache in production (Redis), so every web and worker process sees the same
@@ -215,6 +224,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# On a lost broker connection, stop running tasks: the outbox claim makes redelivery safe.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -236,6 +247,8 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "basodara@localhost")
+# A mail server that stops answering must not hold a worker until the task time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # SMS: the console gateway logs messages; set SMS_GATEWAY_URL to send through an HTTP gateway.
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")

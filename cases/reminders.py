@@ -10,7 +10,7 @@ one periodic task runs them all.
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import CharField, F, IntegerField, Value
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -80,13 +80,19 @@ def insert_notifications(
         recipient_key = Concat(Value("client:"), Cast(F(recipient_client), CharField()))
         channel = NotificationChannel.SMS
         user_column, client_column = Value(None, IntegerField()), F(recipient_client)
+    # Skip rows already recorded before building them: a scan that finds everything sent
+    # stays a cheap anti-join. ON CONFLICT still settles two scans racing.
+    recorded = Notification.objects.filter(
+        kind=kind, subject_type=subject_type, subject_id=OuterRef(subject), recipient_key=OuterRef("o_recipient_key")
+    )
     select = (
         rows.order_by()
+        .annotate(o_recipient_key=recipient_key)
+        .exclude(Exists(recorded))
         .annotate(
             o_kind=Value(kind),
             o_subject_type=Value(subject_type),
             o_subject_id=F(subject),
-            o_recipient_key=recipient_key,
             o_recipient_user=user_column,
             o_recipient_client=client_column,
             o_site=F(site),
@@ -198,6 +204,7 @@ def _open_tracings(clients, today) -> int:
     """One tracing per lapsed refill; the partial unique index keeps one open per client."""
     select = (
         clients.order_by()
+        .exclude(Exists(Tracing.objects.filter(refill_id=OuterRef("last_refill_id"))))
         .annotate(t_opened_on=Value(today), t_status=Value("open"), t_close_reason=Value(""))
         .values_list("id", "last_refill_id", "t_opened_on", "t_status", "t_close_reason")
     )

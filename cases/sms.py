@@ -1,6 +1,7 @@
 """SMS gateways. The outbox row id is the idempotency key: a gateway that receives the same
 key twice (a worker died after sending, before recording it) must send only once."""
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -46,7 +47,7 @@ class HttpGateway:
             if 400 <= e.code < 500 and e.code != 429:
                 raise PermanentGatewayError(f"gateway refused the message: HTTP {e.code}") from None
             raise GatewayError(f"gateway answered HTTP {e.code}") from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as e:
             raise GatewayError(f"gateway unreachable: {type(e).__name__}") from None
 
 

@@ -3,8 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OutreachConfig(AppConfig):
-    """Home visits, support-group meetings, services and the rapid-response team (issue 4)."""
+    """Home visits, support-group meetings, services and the rapid-response team."""
 
     name = "outreach"
     verbose_name = _("Outreach")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import reminders
+
+        reminders.register()

@@ -8,3 +8,14 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from cases import reminders
+        from cases import selectors as case_selectors
+
+        from . import reminders as referral_reminders
+        from . import selectors
+
+        reminders.register_scan(referral_reminders.scan_overdue_referrals)
+        reminders.register_renderer(referral_reminders.SUBJECT_TYPE, referral_reminders.render_referral)
+        case_selectors.register_client_row_annotation("open_referrals", selectors.open_referrals_expression)

@@ -42,11 +42,11 @@ class Notification(models.Model):
     subject_type = models.CharField(max_length=40)
     subject_id = models.BigIntegerField()
     recipient_key = models.CharField(max_length=40)
-    recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="notifications"
+    recipient_user = models.ForeignKey(  # notification_inbox_idx starts with it
+        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="notifications", db_index=False
     )
     recipient_client = models.ForeignKey(Client, models.CASCADE, null=True, blank=True, related_name="+")
-    site = models.ForeignKey(Site, models.CASCADE, null=True, related_name="+")
+    site = models.ForeignKey(Site, models.CASCADE, null=True, related_name="+", db_index=False)
     channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
     # Rendered when delivered, so the outbox itself holds no message text until then.
     text = models.TextField(blank=True, default="", db_default="")

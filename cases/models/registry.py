@@ -79,7 +79,9 @@ class Site(models.Model):
     refill_missed_days = models.PositiveSmallIntegerField(_("days after due for a missed refill"), default=1)
     tracing_days = models.PositiveSmallIntegerField(_("days after due to open tracing"), default=7)
     quiet_hours_start = models.TimeField(_("quiet hours start"), default="21:00")
-    quiet_hours_end = models.TimeField(_("quiet hours end"), default="07:00")
+    quiet_hours_end = models.TimeField(
+        _("quiet hours end"), default="07:00", help_text=_("No SMS to clients between start and end; equal: none.")
+    )
     client_sms_template = models.CharField(
         _("client reminder text"),
         max_length=320,
@@ -265,16 +267,17 @@ def name_key(full_name):
 class Client(models.Model):
     """A person accompanied by the programme. `code` stands in for the name everywhere it can."""
 
-    site = models.ForeignKey(Site, models.PROTECT, related_name="clients")
+    # Indexed by client_site_status_idx and client_refill_due_idx, which start with it.
+    site = models.ForeignKey(Site, models.PROTECT, related_name="clients", db_index=False)
     code = models.CharField(_("code"), max_length=20, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=200)
-    name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    name_key = models.CharField(max_length=200, editable=False)  # client_name_dob_idx
     nickname = models.CharField(_("nickname"), max_length=60, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     date_of_birth = models.DateField(_("date of birth"), validators=[validate_not_future])
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     address = models.TextField(_("address"), blank=True)
-    nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[nik_validator], db_index=True)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[nik_validator])
     hiv_diagnosis_date = models.DateField(
         _("HIV diagnosis date"), null=True, blank=True, validators=[validate_not_future]
     )
@@ -295,8 +298,8 @@ class Client(models.Model):
     )
     pregnant = models.BooleanField(_("pregnant (PMTCT)"), default=False)
     assigned_social_worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="caseload"
-    )
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="caseload", db_index=False
+    )  # client_worker_status_idx starts with it
     companion = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="companion_of"
     )
@@ -327,6 +330,8 @@ class Client(models.Model):
             ),
             # Duplicate detection: same name and birth date.
             models.Index(fields=["name_key", "date_of_birth"], name="client_name_dob_idx"),
+            # Same NIK: exact matches only, so no pattern (LIKE) index.
+            models.Index(fields=["nik"], name="client_nik_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="client_sex_valid"),

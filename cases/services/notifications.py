@@ -24,6 +24,9 @@ from cases.sms import GatewayError, PermanentGatewayError, get_gateway
 
 logger = logging.getLogger(__name__)
 
+# Beyond this many attempts a notification is cancelled rather than retried for ever.
+MAX_ATTEMPTS = 20
+
 
 def quiet_hours_end(site, now):
     """The end of the site's quiet hours if `now` falls inside them, else None."""
@@ -64,6 +67,10 @@ def notification_deliver(*, notification_id, now=None) -> str:
     notification = Notification.objects.select_related("recipient_user", "recipient_client", "site").get(
         pk=notification_id
     )
+    if notification.attempts > MAX_ATTEMPTS:
+        # A message that failed this often will not go out; stop handing it to workers.
+        _release(notification.pk, now, status=NotificationStatus.CANCELLED, last_error="gave up after many attempts")
+        return "cancelled"
     if notification.channel == NotificationChannel.SMS:
         client = notification.recipient_client
         if not client_may_receive_sms(client):
@@ -73,16 +80,17 @@ def notification_deliver(*, notification_id, now=None) -> str:
         if resume_at is not None:
             _release(notification.pk, now, deliver_after=resume_at, enqueued_at=None)
             return "deferred"
-    text = reminders.render(notification)
-    if notification.channel == NotificationChannel.SMS:
-        try:
+    try:
+        text = reminders.render(notification)
+        if notification.channel == NotificationChannel.SMS:
             get_gateway().send(to=notification.recipient_client.phone, text=text, idempotency_key=notification.pk)
-        except PermanentGatewayError as e:
-            _release(notification.pk, now, status=NotificationStatus.CANCELLED, last_error=str(e)[:200])
-            return "cancelled"
-        except GatewayError as e:
-            _release(notification.pk, now, last_error=str(e)[:200])
-            raise
+    except PermanentGatewayError as e:
+        _release(notification.pk, now, status=NotificationStatus.CANCELLED, last_error=str(e)[:200])
+        return "cancelled"
+    except Exception as e:
+        # Release at once (no waiting for the lease) and keep the reason, never the text.
+        _release(notification.pk, now, last_error=(str(e) if isinstance(e, GatewayError) else type(e).__name__)[:200])
+        raise
     marked = Notification.objects.filter(pk=notification.pk, claimed_at=now).update(
         status=NotificationStatus.SENT, sent_at=timezone.now(), text=text, claimed_at=None, last_error=""
     )

@@ -36,6 +36,8 @@ FULL_CLIENT_FIELDS = {
     "next_refill_due",
     "days_late",
     "arv_state",
+    "last_visit_date",
+    "open_referrals",
 }
 VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address"}
 USER_FIELDS = {

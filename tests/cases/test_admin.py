@@ -13,6 +13,14 @@ def test_admin_lists_open_for_admins_and_offer_no_delete(client, admin_user, cli
     assert b'value="delete_selected"' not in r.content
 
 
+@pytest.mark.parametrize("path", ["homevisit", "meeting", "servicerecord", "incident", "incidenttarget"])
+def test_outreach_admin_lists(client, admin_user, path):
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    r = client.get(f"/admin/outreach/{path}/")
+    assert r.status_code == 200
+    assert b'value="delete_selected"' not in r.content
+
+
 def test_admin_closed_to_other_roles(client, supervisor):
     supervisor.is_staff = True  # even if someone ticked it, the role decides
     supervisor.save()

@@ -113,3 +113,20 @@ def test_no_email_without_address(upcoming, volunteer):
     row = Notification.objects.get(recipient_user=volunteer)
     services.notification_deliver(notification_id=row.pk)
     assert mail.outbox == []
+
+
+def test_an_unexpected_error_releases_the_row_and_many_failures_cancel_it(upcoming, volunteer, monkeypatch):
+    from cases.services import notifications as delivery
+
+    row = Notification.objects.get(recipient_user=volunteer)
+
+    def broken(notification):
+        raise KeyError("renderer")
+
+    monkeypatch.setattr(delivery.reminders, "render", broken)
+    with pytest.raises(KeyError):
+        services.notification_deliver(notification_id=row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.claimed_at, row.last_error, row.attempts) == ("pending", None, "KeyError", 1)
+    Notification.objects.filter(pk=row.pk).update(attempts=delivery.MAX_ATTEMPTS)
+    assert services.notification_deliver(notification_id=row.pk) == "cancelled"

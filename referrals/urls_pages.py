@@ -1,0 +1,1 @@
+from .urls import page_urlpatterns as urlpatterns  # noqa: F401

@@ -1,0 +1,174 @@
+"""`reports/referrals/`: a site's referrals over a period (SPEC §8), each figure with its
+definition. The owner includes `urlpatterns` from reports/urls.py."""
+
+import datetime
+import statistics
+import zoneinfo
+
+from django.conf import settings
+from django.db.models import Count
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import access as cases_access
+from cases.models import Role, Site
+from referrals import access
+from referrals.models import ReferralStatus
+from referrals.selectors import with_overdue
+
+MAX_PERIOD_DAYS = 731
+
+
+class ReferralReportQuery(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=Site.objects.none(), required=False, help_text=gettext_lazy("Admins only; others get their own site.")
+    )
+    # `from` is a Python keyword: the field is declared under it in __init__.
+    to = serializers.DateField(required=False, help_text=gettext_lazy("Last day (site-local), default today."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = serializers.DateField(
+            required=False, help_text=gettext_lazy("First day (site-local), default 29 days before `to`.")
+        )
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["site"].queryset = cases_access.sites_visible_to(request.user)
+
+    def validate(self, attrs):
+        to = attrs.get("to")
+        start = attrs.get("from")
+        if to and start and start > to:
+            raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+        if to and start and (to - start).days > MAX_PERIOD_DAYS:
+            raise serializers.ValidationError({"from": _("The period can be at most two years.")})
+        return attrs
+
+
+class FigureSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+    definition = serializers.CharField()
+
+
+class FacilityCountSerializer(serializers.Serializer):
+    facility = serializers.IntegerField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class ServiceCountSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class ReferralReportSerializer(serializers.Serializer):
+    site = serializers.IntegerField(allow_null=True)
+    facility = serializers.IntegerField(allow_null=True)
+    period_from = serializers.DateField()
+    period_to = serializers.DateField()
+    period_definition = serializers.CharField()
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    completion_rate = FigureSerializer()
+    median_days_sent_to_accepted = FigureSerializer()
+    median_days_accepted_to_completed = FigureSerializer()
+    overdue_definition = serializers.CharField()
+    overdue_by_facility = FacilityCountSerializer(many=True)
+    overdue_by_service = ServiceCountSerializer(many=True)
+
+
+def _median_days(pairs):
+    days = [(end - start).total_seconds() / 86400 for start, end in pairs]
+    return (round(statistics.median(days), 2) if days else None), len(days)
+
+
+def referral_report(*, referrals, start, end, tz) -> dict:
+    """Figures over `referrals` created from `start` to `end` (dates, inclusive, in `tz`)."""
+    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+    until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    period = referrals.filter(created_at__gte=since, created_at__lt=until).order_by()
+    by_status = dict.fromkeys(ReferralStatus.values, 0)
+    by_status.update(dict(period.values_list("status").annotate(n=Count("pk")).values_list("status", "n")))
+    closed = by_status["completed"] + by_status["not_completed"] + by_status["declined"]
+    sent_to_accepted = _median_days(
+        period.filter(accepted_at__isnull=False, sent_at__isnull=False).values_list("sent_at", "accepted_at")
+    )
+    accepted_to_completed = _median_days(
+        period.filter(status=ReferralStatus.COMPLETED, accepted_at__isnull=False).values_list(
+            "accepted_at", "closed_at"
+        )
+    )
+    overdue = with_overdue(period).filter(overdue=True)
+    return {
+        "period_from": start,
+        "period_to": end,
+        "period_definition": _(
+            "Referrals created from the first to the last day (site-local), counted by their status now."
+        ),
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "completion_rate": {
+            "value": round(by_status["completed"] / closed, 4) if closed else None,
+            "n": closed,
+            "definition": _(
+                "completed ÷ (completed + not_completed + declined): of the referrals the facilities closed, "
+                "the share where the service was given. Drafts, open and cancelled referrals are left out."
+            ),
+        },
+        "median_days_sent_to_accepted": {
+            "value": sent_to_accepted[0],
+            "n": sent_to_accepted[1],
+            "definition": _("Median days from sending to acceptance, over the referrals that were accepted."),
+        },
+        "median_days_accepted_to_completed": {
+            "value": accepted_to_completed[0],
+            "n": accepted_to_completed[1],
+            "definition": _("Median days from acceptance to completion, over the referrals completed."),
+        },
+        "overdue_definition": _("Now overdue: sent and not accepted within 3 days, or accepted and past the due date."),
+        "overdue_by_facility": [
+            {"facility": row["to_facility"], "name": row["to_facility__name"], "count": row["count"]}
+            for row in overdue.values("to_facility", "to_facility__name")
+            .annotate(count=Count("pk"))
+            .order_by("to_facility__name", "to_facility")
+        ],
+        "overdue_by_service": list(
+            overdue.values("service").annotate(count=Count("pk")).order_by("service").values("service", "count")
+        ),
+    }
+
+
+class ReferralReportView(APIView):
+    """Referral figures for a site (admins choose it) or, for facility staff, their facility."""
+
+    @extend_schema(parameters=[ReferralReportQuery], responses=ReferralReportSerializer)
+    def get(self, request):
+        query = ReferralReportQuery(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        user = request.user
+        role = cases_access.role_of(user)
+        referrals = access.report_referrals(user)
+        site = query.validated_data.get("site") if role == Role.ADMIN else user.site
+        if role == Role.FACILITY_STAFF:
+            site = None  # their facility's referrals, from whichever site
+        elif site is not None:
+            referrals = referrals.filter(client__site=site)
+        tz = site.tzinfo if site is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        end = query.validated_data.get("to") or timezone.localdate(timezone=tz)
+        start = query.validated_data.get("from") or end - datetime.timedelta(days=29)
+        if start > end:
+            raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+        figures = referral_report(referrals=referrals, start=start, end=end, tz=tz)
+        figures["site"] = site.pk if site is not None else None
+        figures["facility"] = user.facility_id if role == Role.FACILITY_STAFF else None
+        return Response(ReferralReportSerializer(figures).data)
+
+
+urlpatterns = [path("reports/referrals/", ReferralReportView.as_view(), name="report-referrals")]

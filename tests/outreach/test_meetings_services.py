@@ -1,0 +1,119 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from outreach.models import Meeting, ServiceRecord
+from tests.factories import make_client
+
+
+def test_meeting_with_attendance(as_user, volunteer, group_a1, client_a):
+    r = as_user(volunteer).post(
+        "/api/v1/meetings/",
+        {
+            "support_group": group_a1.pk,
+            "date": str(timezone.localdate()),
+            "topic": "Kepatuhan minum obat",
+            "facilitator": volunteer.pk,
+            "attendees": [client_a.pk],
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["attendees"] == [client_a.pk]
+
+
+def test_attendee_outside_the_group_is_400(as_user, supervisor, group_a1, group_a2, client_a):
+    stranger = make_client(actor=supervisor, full_name="Bukan anggota", support_groups=[group_a2])
+    r = as_user(supervisor).post(
+        "/api/v1/meetings/",
+        {
+            "support_group": group_a1.pk,
+            "date": str(timezone.localdate()),
+            "topic": "Topik",
+            "attendees": [client_a.pk, stranger.pk],
+        },
+        format="json",
+    )
+    assert r.status_code == 400 and stranger.code in r.json()["attendees"][0]
+    assert not Meeting.objects.exists()
+
+
+def test_meeting_of_another_group_or_future_is_refused(as_user, volunteer, group_a2):
+    r = as_user(volunteer).post(
+        "/api/v1/meetings/", {"support_group": group_a2.pk, "date": "2026-01-05", "topic": "x"}, format="json"
+    )
+    assert r.status_code == 400 and "support_group" in r.json()
+
+
+def test_meeting_visibility(
+    as_user, volunteer, other_volunteer, worker, supervisor, outsider_supervisor, group_a1, client_a, facility_staff
+):
+    from outreach import services
+
+    meeting = services.meeting_record(
+        actor=volunteer, support_group=group_a1, date=timezone.localdate(), topic="t", attendees=[client_a]
+    )
+    for user, visible in [
+        (volunteer, True),
+        (supervisor, True),
+        (worker, True),
+        (other_volunteer, False),
+        (outsider_supervisor, False),
+        (facility_staff, False),
+    ]:
+        assert as_user(user).get(f"/api/v1/meetings/{meeting.pk}/").status_code == (200 if visible else 404)
+
+
+def test_social_worker_sees_only_own_clients_among_attendees(as_user, volunteer, colleague, group_a1, client_a):
+    from outreach import services
+
+    meeting = services.meeting_record(
+        actor=volunteer, support_group=group_a1, date=timezone.localdate(), topic="t", attendees=[client_a]
+    )
+    assert as_user(colleague).get(f"/api/v1/meetings/{meeting.pk}/").json()["attendees"] == []
+
+
+@pytest.mark.parametrize(
+    "service", ["emergency_aid", "counselling", "education", "family_strengthening", "economic_empowerment", "other"]
+)
+def test_service_records(as_user, worker, client_a, service):
+    r = as_user(worker).post(
+        "/api/v1/services/",
+        {
+            "client": client_a.pk,
+            "service": service,
+            "date": str(timezone.localdate()),
+            "amount": "250000",
+            "note": "Bantuan",
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["provider"] == worker.pk
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"service": "cash"}, "service"),
+        ({"amount": "-5"}, "amount"),
+        ({"date": "2999-01-01"}, "date"),
+        ({"client": 999999}, "client"),
+    ],
+)
+def test_bad_service_input(as_user, worker, client_a, change, field):
+    payload = {"client": client_a.pk, "service": "counselling", "date": str(timezone.localdate()), **change}
+    r = as_user(worker).post("/api/v1/services/", payload, format="json")
+    assert r.status_code == 400 and field in r.json()
+    assert not ServiceRecord.objects.exists()
+
+
+def test_services_reach(as_user, worker, colleague, volunteer, client_a):
+    from outreach import services
+
+    record = services.service_record(
+        actor=worker, client=client_a, service="counselling", date=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert as_user(volunteer).get(f"/api/v1/services/{record.pk}/").status_code == 200
+    assert as_user(colleague).get(f"/api/v1/services/{record.pk}/").status_code == 404
