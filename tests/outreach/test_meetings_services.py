@@ -117,3 +117,66 @@ def test_services_reach(as_user, worker, colleague, volunteer, client_a):
     )
     assert as_user(volunteer).get(f"/api/v1/services/{record.pk}/").status_code == 200
     assert as_user(colleague).get(f"/api/v1/services/{record.pk}/").status_code == 404
+
+
+PERSONAS = [
+    "admin_user",
+    "supervisor",
+    "worker",
+    "colleague",
+    "volunteer",
+    "other_volunteer",
+    "facility_staff",
+    "outsider_supervisor",
+]
+# persona: (sees the group A1 meeting, may record one for group A1,
+#           sees the service record of client_a, may record a service for client_a)
+MATRIX = {
+    "admin_user": (True, 201, True, 201),
+    "supervisor": (True, 201, True, 201),
+    "worker": (True, 201, True, 201),
+    "colleague": (True, 201, False, 400),
+    "volunteer": (True, 201, True, 201),
+    "other_volunteer": (False, 400, False, 400),
+    "facility_staff": (False, 403, False, 403),
+    "outsider_supervisor": (False, 400, False, 400),
+}
+
+
+@pytest.mark.parametrize("who", PERSONAS)
+def test_meetings_and_services_matrix(
+    request,
+    as_user,
+    volunteer,
+    worker,
+    group_a1,
+    client_a,
+    client_b,
+    colleague,
+    other_volunteer,
+    facility_staff,
+    outsider_supervisor,
+    admin_user,
+    who,
+):
+    from outreach import services
+
+    meeting = services.meeting_record(actor=volunteer, support_group=group_a1, date=timezone.localdate(), topic="t")
+    record = services.service_record(actor=worker, client=client_a, service="education", date=timezone.localdate())
+    sees_meeting, records_meeting, sees_service, records_service = MATRIX[who]
+    api = as_user(request.getfixturevalue(who))
+    assert api.get(f"/api/v1/meetings/{meeting.pk}/").status_code == (200 if sees_meeting else 404)
+    assert [m["id"] for m in api.get("/api/v1/meetings/").json()["results"]] == ([meeting.pk] if sees_meeting else [])
+    r = api.post(
+        "/api/v1/meetings/",
+        {"support_group": group_a1.pk, "date": str(timezone.localdate()), "topic": "Baru"},
+        format="json",
+    )
+    assert r.status_code == records_meeting, (who, r.content)
+    assert api.get(f"/api/v1/services/{record.pk}/").status_code == (200 if sees_service else 404)
+    r = api.post(
+        "/api/v1/services/",
+        {"client": client_a.pk, "service": "counselling", "date": str(timezone.localdate())},
+        format="json",
+    )
+    assert r.status_code == records_service, (who, r.content)
