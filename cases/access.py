@@ -230,6 +230,11 @@ def can_assign(user, client) -> bool:
     return role == Role.ADMIN or (role == Role.SUPERVISOR and client.site_id == user.site_id)
 
 
+def can_view_access_log(user, client) -> bool:
+    """Supervisors of the client's site and admins (SPEC §7)."""
+    return can_assign(user, client)
+
+
 def can_share(user, client) -> bool:
     return can_assign(user, client)
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from . import access, services
 from .models import (
+    AccessLog,
     Client,
     Facility,
     Notification,
@@ -190,3 +191,10 @@ class NotificationAdmin(ReadOnlyAdmin):
         "read_at",
     )
     exclude = ("recipient_user", "recipient_client", "site")
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    list_display = ("at", "user", "action", "object_type", "object_id", "client", "ip")
+    list_filter = ("action",)
+    search_fields = ("object_id",)

@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Clients and organisation")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import audit
+
+        audit.connect()

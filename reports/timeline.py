@@ -16,6 +16,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from cases import access as cases_access
+from cases import audit
 from cases.models import Refill, ViralLoad
 from outreach import access as outreach_access
 from referrals import access as referral_access
@@ -113,6 +114,7 @@ class ClientTimelineView(GenericAPIView):
     @extend_schema(responses={200: OpenApiResponse(TimelineEventSerializer(many=True))})
     def get(self, request, pk):
         client = cases_access.client_for_user(request.user, pk)
+        audit.log_client_read(client, what="timeline")
         paginator = self.pagination_class()
         page_size = paginator.get_page_size(request)
         page = request.query_params.get("page", "1")

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from cases import access, selectors
-from cases.models import Client, Facility, ReferralService, Role, Site, SupportGroup, User
+from cases.models import AccessLog, Client, Facility, ReferralService, Role, Site, SupportGroup, User
 from cases.selectors import ArvState
 
 
@@ -165,3 +165,12 @@ class UserSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
         if self.instance is None and not attrs.get("password"):
             raise serializers.ValidationError({"password": _("This field is required.")})
         return attrs
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", default=None, read_only=True)
+
+    class Meta:
+        model = AccessLog
+        fields = ("at", "user", "username", "action", "object_type", "object_id", "fields", "ip", "reason")
+        read_only_fields = fields

@@ -6,11 +6,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cases import access, selectors, services
-from cases.models import Client, SupportGroup
+from cases import access, audit, selectors, services
+from cases.models import AccessLog, Client, SupportGroup
 
 from .filters import ClientFilter
 from .serializers import (
+    AccessLogSerializer,
     ClientSerializer,
     ClientShareResultSerializer,
     ClientShareSerializer,
@@ -48,6 +49,22 @@ class ClientViewSet(ReadCreateUpdateViewSet):
     def get_object(self):
         client = access.client_for_user(self.request.user, self.kwargs["pk"])
         return self._row(client)
+
+    def retrieve(self, request, *args, **kwargs):
+        client = self.get_object()
+        audit.log_client_read(client)
+        return Response(self.get_serializer(client).data)
+
+    @extend_schema(responses=AccessLogSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="access-log")
+    def access_log(self, request, pk=None):
+        """Who read or changed this client and its records (supervisors of the site, admins)."""
+        client = access.client_for_user(request.user, pk)
+        if not access.can_view_access_log(request.user, client):
+            raise PermissionDenied
+        entries = AccessLog.objects.filter(client_id=client.pk).select_related("user").order_by("-at", "-id")
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(AccessLogSerializer(page, many=True).data)
 
     def _row(self, client):
         """The client as a list row, with its computed follow-up fields."""

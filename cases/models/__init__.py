@@ -1,4 +1,5 @@
 from .arv import DaysSupplied, Refill, Tracing, TracingAttempt, TracingMethod, TracingOutcome, TracingStatus, ViralLoad
+from .audit import AccessAction, AccessLog
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .registry import (
     Client,
@@ -28,6 +29,8 @@ from .registry import (
 )
 
 __all__ = [
+    "AccessAction",
+    "AccessLog",
     "Client",
     "ClientCodeCounter",
     "ClientGroupObjectPermission",

@@ -346,8 +346,13 @@ def test_a_backdated_refill_entered_late_does_not_end_ltfu_or_tracing(refilled, 
     sent_on(30)
     refilled.refresh_from_db()
     assert refilled.status == "ltfu"
-    older = services.refill_record(actor=worker, client=refilled, facility=facility_a,
-                                   pickup_date=PICKUP - datetime.timedelta(days=30), days_supplied=30)
+    older = services.refill_record(
+        actor=worker,
+        client=refilled,
+        facility=facility_a,
+        pickup_date=PICKUP - datetime.timedelta(days=30),
+        days_supplied=30,
+    )
     refilled.refresh_from_db()
     assert (refilled.status, refilled.next_refill_due, older.returned_to_treatment) == ("ltfu", DUE, False)
     assert Tracing.objects.get(client=refilled).status == "open"
