@@ -230,6 +230,30 @@ def can_assign(user, client) -> bool:
     return role == Role.ADMIN or (role == Role.SUPERVISOR and client.site_id == user.site_id)
 
 
+def client_for_break_glass(user, pk) -> Client:
+    """A client of the user's own site, for emergency access by a social worker or supervisor
+    (SPEC §7); anything else is 404."""
+    if role_of(user) not in (Role.SOCIAL_WORKER, Role.SUPERVISOR):
+        raise Http404
+    try:
+        return Client.objects.get(pk=pk, site_id=user.site_id)
+    except (Client.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def break_glass_entries_visible_to(user) -> QuerySet:
+    """Emergency openings a supervisor reviews: their site's; admins all."""
+    from .models import AccessAction, AccessLog
+
+    role = role_of(user)
+    entries = AccessLog.objects.filter(action=AccessAction.BREAK_GLASS)
+    if role == Role.ADMIN:
+        return entries
+    if role == Role.SUPERVISOR:
+        return entries.filter(client_id__in=Client.objects.filter(site_id=user.site_id).values("pk"))
+    return entries.none()
+
+
 def can_view_access_log(user, client) -> bool:
     """Supervisors of the client's site and admins (SPEC §7)."""
     return can_assign(user, client)

@@ -64,7 +64,7 @@ def log_access(
     *, action, instance=None, object_type=None, object_id=None, client_id=None, fields=(), reason="", user=None
 ):
     who, ip = _who_and_where()
-    AccessLog.objects.create(
+    return AccessLog.objects.create(
         user=user or who,
         action=action,
         object_type=object_type or instance._meta.label_lower,

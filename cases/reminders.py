@@ -82,8 +82,13 @@ def insert_notifications(
         user_column, client_column = Value(None, IntegerField()), F(recipient_client)
     # Skip rows already recorded before building them: a scan that finds everything sent
     # stays a cheap anti-join. ON CONFLICT still settles two scans racing.
+    # `subject` names a column of `rows`, or is an expression (one subject for every row).
+    named = isinstance(subject, str)
     recorded = Notification.objects.filter(
-        kind=kind, subject_type=subject_type, subject_id=OuterRef(subject), recipient_key=OuterRef("o_recipient_key")
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=OuterRef(subject) if named else subject,
+        recipient_key=OuterRef("o_recipient_key"),
     )
     select = (
         rows.order_by()
@@ -92,7 +97,7 @@ def insert_notifications(
         .annotate(
             o_kind=Value(kind),
             o_subject_type=Value(subject_type),
-            o_subject_id=F(subject),
+            o_subject_id=F(subject) if named else subject,
             o_recipient_user=user_column,
             o_recipient_client=client_column,
             o_site=F(site),
@@ -236,3 +241,18 @@ def _render_refill(notification) -> str:
 
 
 register_renderer(REFILL, _render_refill)
+
+
+def _render_break_glass(notification) -> str:
+    from cases.models import AccessLog
+
+    entry = AccessLog.objects.select_related("user").get(pk=notification.subject_id)
+    client = Client.objects.only("code").get(pk=entry.client_id)
+    return _("Emergency access: %(user)s opened client %(code)s for 24 hours. Reason: %(reason)s") % {
+        "user": entry.user.get_full_name() or entry.user.username,
+        "code": client.code,
+        "reason": entry.reason,
+    }
+
+
+register_renderer("cases.accesslog", _render_break_glass)

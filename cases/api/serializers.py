@@ -167,10 +167,19 @@ class UserSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
         return attrs
 
 
+class BreakGlassSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class BreakGlassResultSerializer(serializers.Serializer):
+    client = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+
+
 class AccessLogSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", default=None, read_only=True)
 
     class Meta:
         model = AccessLog
-        fields = ("at", "user", "username", "action", "object_type", "object_id", "fields", "ip", "reason")
+        fields = ("at", "user", "username", "action", "object_type", "object_id", "client", "fields", "ip", "reason")
         read_only_fields = fields

@@ -14,6 +14,7 @@ router.register("refills", arv.RefillViewSet, basename="refill")
 router.register("viral-loads", arv.ViralLoadViewSet, basename="viralload")
 router.register("tracing", arv.TracingViewSet, basename="tracing")
 router.register("notifications", arv.NotificationViewSet, basename="notification")
+router.register("break-glass", views.BreakGlassReviewViewSet, basename="breakglass")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="auth-token"),

@@ -12,6 +12,8 @@ from cases.models import AccessLog, Client, SupportGroup
 from .filters import ClientFilter
 from .serializers import (
     AccessLogSerializer,
+    BreakGlassResultSerializer,
+    BreakGlassSerializer,
     ClientSerializer,
     ClientShareResultSerializer,
     ClientShareSerializer,
@@ -87,6 +89,18 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         client = services.client_update(actor=request.user, client=client, **serializer.validated_data)
         return Response(self.get_serializer(self._row(client)).data)
+
+    @extend_schema(request=BreakGlassSerializer, responses={201: BreakGlassResultSerializer})
+    @action(detail=True, methods=["post"], url_path="break-glass")
+    def break_glass(self, request, pk=None):
+        """Emergency access to a client of your site outside your reach: read for 24 hours,
+        logged with your reason and shown to the site's supervisors."""
+        client = access.client_for_break_glass(request.user, pk)
+        body = BreakGlassSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        grant = services.client_break_glass(actor=request.user, client=client, reason=body.validated_data["reason"])
+        result = {"client": client.pk, "expires_at": grant.expires_at}
+        return Response(BreakGlassResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ClientShareSerializer, responses={201: ClientShareResultSerializer})
     @action(detail=True, methods=["post"])
@@ -185,3 +199,12 @@ class UserViewSet(ReadCreateUpdateViewSet):
     def me(self, request):
         """The signed-in user."""
         return Response(self.get_serializer(request.user).data)
+
+
+class BreakGlassReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Emergency openings of clients, for the site's supervisors to review."""
+
+    serializer_class = AccessLogSerializer
+
+    def get_queryset(self):
+        return access.break_glass_entries_visible_to(self.request.user).select_related("user")

@@ -16,6 +16,7 @@ class NotificationKind(models.TextChoices):
     CLIENT_LTFU = "client_ltfu", _("Client lost to follow-up")
     REFERRAL_OVERDUE = "referral_overdue", _("Referral overdue")
     INCIDENT_BREACH = "incident_breach", _("Incident target missed")
+    BREAK_GLASS = "break_glass", _("Emergency access to a client")
 
 
 class NotificationChannel(models.TextChoices):

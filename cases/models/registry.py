@@ -370,6 +370,7 @@ class GrantKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assigned social worker")
     COMPANION = "companion", _("Companion")
     SHARE = "share", _("Shared by a supervisor")
+    BREAK_GLASS = "break_glass", _("Emergency access (24 hours)")
 
 
 class ClientUserObjectPermission(UserObjectPermissionBase):

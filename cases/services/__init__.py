@@ -9,6 +9,7 @@ from .arv import (
 from .notifications import notification_deliver, notification_mark_read, notifications_enqueue_pending
 from .registry import (
     client_assign,
+    client_break_glass,
     client_register,
     client_share,
     client_shares_expire,
@@ -22,6 +23,7 @@ from .registry import (
 
 __all__ = [
     "client_assign",
+    "client_break_glass",
     "client_register",
     "client_share",
     "client_shares_expire",

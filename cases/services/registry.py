@@ -2,24 +2,26 @@
 only way its records change; views, admin and commands call these."""
 
 import uuid
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import access
 from cases.exceptions import Conflict
 from cases.models import (
+    AccessAction,
     Client,
     ClientCodeCounter,
     ClientGroupObjectPermission,
     ClientUserObjectPermission,
     GrantKind,
+    NotificationKind,
     Role,
     SupportGroup,
     User,
@@ -302,8 +304,53 @@ def client_share(*, actor, client, user, until, can_edit=False) -> ClientUserObj
 
 
 def client_shares_expire(*, now=None) -> int:
-    """Delete expired share grants. The policy already ignores them; this keeps the table
-    small and guardian's own `has_perm` truthful."""
+    """Delete expired share and emergency grants. The policy already ignores them; this keeps
+    the table small and guardian's own `has_perm` truthful."""
     now = now or timezone.now()
-    deleted, _ = ClientUserObjectPermission.objects.filter(kind=GrantKind.SHARE, expires_at__lte=now).delete()
+    deleted, _ = ClientUserObjectPermission.objects.filter(
+        kind__in=(GrantKind.SHARE, GrantKind.BREAK_GLASS), expires_at__lte=now
+    ).delete()
     return deleted
+
+
+BREAK_GLASS_HOURS = 24
+
+
+@transaction.atomic
+def client_break_glass(*, actor, client, reason) -> ClientUserObjectPermission:
+    """Open a client outside one's reach in an emergency (SPEC §7): read access for 24 hours,
+    logged with the reason, and the site's supervisors told through the outbox."""
+    from cases import audit, reminders
+
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ValidationError({"reason": _("Say in a sentence why you need this client now.")})
+    if access.clients_visible_to(actor).filter(pk=client.pk).exists():
+        raise ValidationError({"reason": _("You already have access to this client.")})
+    expires_at = timezone.now() + timedelta(hours=BREAK_GLASS_HOURS)
+    ClientUserObjectPermission.objects.update_or_create(
+        user=actor,
+        permission=_permissions(access.VIEW)[access.VIEW],
+        content_object=client,
+        defaults={"kind": GrantKind.BREAK_GLASS, "expires_at": expires_at, "granted_by": actor},
+    )
+    entry = audit.log_access(
+        action=AccessAction.BREAK_GLASS,
+        object_type="cases.client",
+        object_id=client.pk,
+        client_id=client.pk,
+        reason=reason,
+        user=actor,
+    )
+    # The subject is the log entry: each emergency opening is its own notice.
+    reminders.insert_notifications(
+        Client.objects.filter(pk=client.pk, site__users__role=Role.SUPERVISOR, site__users__is_active=True),
+        kind=NotificationKind.BREAK_GLASS,
+        subject_type=BREAK_GLASS_SUBJECT,
+        subject=Value(entry.pk, output_field=BigIntegerField()),
+        recipient_user="site__users__id",
+    )
+    return ClientUserObjectPermission.objects.get(user=actor, content_object=client, kind=GrantKind.BREAK_GLASS)
+
+
+BREAK_GLASS_SUBJECT = "cases.accesslog"

@@ -107,7 +107,18 @@ def test_access_log_endpoint(
     assert r.status_code == ACCESS_LOG[who]
     if r.status_code == 200:
         row = r.json()["results"][-1]
-        assert set(row) == {"at", "user", "username", "action", "object_type", "object_id", "fields", "ip", "reason"}
+        assert set(row) == {
+            "at",
+            "user",
+            "username",
+            "action",
+            "object_type",
+            "object_id",
+            "client",
+            "fields",
+            "ip",
+            "reason",
+        }
         assert row["action"] == "create" and row["object_type"] == "cases.client"
 
 
