@@ -67,6 +67,16 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# Encryption at rest of NIK, phone and address (cases/crypto.py explains rotation). Keys are
+# Fernet keys: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+if DEBUG:
+    # Fixed development keys: never use them for real data.
+    FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "ZGV2LW9ubHktZmllbGQta2V5LTMyLWJ5dGVzLW9rIT0=")
+    FIELD_HASH_KEY = env("FIELD_HASH_KEY", "dev-only-field-hash-key")
+else:
+    FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", required=True)
+    FIELD_HASH_KEY = env("FIELD_HASH_KEY", required=True)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -113,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.unread_notifications",
             ],
         },
     },

@@ -113,6 +113,7 @@ def _clean_env(tmp_path, **values):
     """The current environment minus everything settings.py reads, plus `values`."""
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a test convenience, never a deployment's
     env.update(
         DJANGO_SETTINGS_MODULE="basodara.settings",
         BASODARA_VAR_DIR=str(tmp_path / "var"),
@@ -128,6 +129,8 @@ def _production_env(tmp_path, **values):
         DEBUG="false",
         SECRET_KEY=TEST_SECRET_KEY,
         ALLOWED_HOSTS="basodara.example.org",
+        FIELD_ENCRYPTION_KEY="dGVzdC1vbmx5LWZpZWxkLWtleS0zMi1ieXRlcy1vayE=",
+        FIELD_HASH_KEY="test-only-hash-key",
         **values,
     )
 
@@ -151,7 +154,7 @@ def test_app_services_run_one_image(services):
 def test_compose_variables_are_read_by_settings(compose_text, services):
     db_variables = set(services["db"].get("environment", {}))
     referenced = {name for name, _ in _interpolations(compose_text)}
-    for name, service in services.items():
+    for _name, service in services.items():
         referenced |= set(service.get("environment") or {})
     unknown = {
         name
@@ -176,7 +179,7 @@ def test_env_example_fills_every_required_compose_variable(compose_text, env_exa
     # `cp .env.example .env` must give a file compose accepts, placeholders and all.
     required = {name for name, modifier in _interpolations(compose_text) if modifier in (":?", "?")}
     values = _example_values(env_example)
-    assert {"SECRET_KEY", "ALLOWED_HOSTS", "POSTGRES_PASSWORD"} <= required
+    assert {"SECRET_KEY", "ALLOWED_HOSTS", "POSTGRES_PASSWORD", "FIELD_ENCRYPTION_KEY", "FIELD_HASH_KEY"} <= required
     assert not [name for name in required if not values.get(name)]
 
 
@@ -297,15 +300,27 @@ def test_dockerfile_copies_every_local_app(dockerfile):
 def test_production_settings_load_and_pass_deploy_check(tmp_path):
     env = _production_env(tmp_path)
     loaded = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "False"
 
     check = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -337,7 +352,11 @@ def test_web_healthcheck_passes_against_production_gunicorn(services, tmp_path):
     env = _production_env(tmp_path)
     collect = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert collect.returncode == 0, collect.stderr
 
@@ -345,8 +364,20 @@ def test_web_healthcheck_passes_against_production_gunicorn(services, tmp_path):
     log = tmp_path / "gunicorn.log"
     with log.open("w") as log_file:
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "basodara.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "basodara.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     healthcheck = services["web"]["healthcheck"]["test"]
     assert healthcheck[:3] == ["CMD", "python", "-c"]

@@ -65,7 +65,12 @@ def parse_po(path):
             continue
         m = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+(".*")$', line)
         if m:
-            if m.group(1) in ("msgctxt", "msgid") and entry is not None and key is not None and key.startswith("msgstr"):
+            if (
+                m.group(1) in ("msgctxt", "msgid")
+                and entry is not None
+                and key is not None
+                and key.startswith("msgstr")
+            ):
                 finish()
                 entry = None
             if entry is None:

@@ -1,6 +1,40 @@
-from django.urls import path
-from django.views.generic import TemplateView
+from django.urls import path, register_converter
+
+from .views import auth, caseload, clients, incidents, notifications, today
+
+
+class IdConverter:
+    """A whole id that fits the database's integer; anything longer is simply not found."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+ID = "<id:pk>"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", today.today, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("clients/", clients.client_list, name="client-list"),
+    path("clients/new/", clients.client_create, name="client-create"),
+    path(f"clients/{ID}/", clients.client_detail, name="client-detail"),
+    path(f"clients/{ID}/edit/", clients.client_edit, name="client-edit"),
+    path(f"clients/{ID}/visits/new/", clients.visit_create, name="visit-create"),
+    path(f"clients/{ID}/refills/new/", clients.refill_create, name="refill-create"),
+    path(f"clients/{ID}/assign/", clients.client_assign, name="client-assign"),
+    path(f"tracing/{ID}/claim/", today.tracing_claim, name="tracing-claim"),
+    path("incidents/", incidents.incident_board, name="incident-board"),
+    path("incidents/new/", incidents.incident_report, name="incident-report"),
+    path(f"incidents/{ID}/move/", incidents.incident_move, name="incident-move"),
+    path("caseload/", caseload.caseload_review, name="caseload"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path(f"notifications/{ID}/read/", notifications.notification_read, name="notification-read"),
+    # Referral pages (in/out boxes, facility inbox) come with their own views: /referrals/…
 ]

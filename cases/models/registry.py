@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from cases.crypto import EncryptedCharField
+
 nik_validator = RegexValidator(r"^\d{16}$", _("NIK must be exactly 16 digits."))
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 \-]{6,18}[0-9]$", _("Enter a phone number of digits, e.g. +6281234567890.")
@@ -275,9 +277,11 @@ class Client(models.Model):
     nickname = models.CharField(_("nickname"), max_length=60, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     date_of_birth = models.DateField(_("date of birth"), validators=[validate_not_future])
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
-    address = models.TextField(_("address"), blank=True)
-    nik = models.CharField(_("NIK"), max_length=16, blank=True, validators=[nik_validator])
+    # Encrypted at rest (cases/crypto.py); the NIK is matched through its keyed hash.
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
+    address = EncryptedCharField(_("address"), max_length=500, blank=True)
+    nik = EncryptedCharField(_("NIK"), max_length=16, blank=True, validators=[nik_validator])
+    nik_hash = models.CharField(max_length=64, blank=True, editable=False)
     hiv_diagnosis_date = models.DateField(
         _("HIV diagnosis date"), null=True, blank=True, validators=[validate_not_future]
     )
@@ -330,8 +334,8 @@ class Client(models.Model):
             ),
             # Duplicate detection: same name and birth date.
             models.Index(fields=["name_key", "date_of_birth"], name="client_name_dob_idx"),
-            # Same NIK: exact matches only, so no pattern (LIKE) index.
-            models.Index(fields=["nik"], name="client_nik_idx"),
+            # Same NIK, through its keyed hash: exact matches only, so no pattern (LIKE) index.
+            models.Index(fields=["nik_hash"], name="client_nik_hash_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="client_sex_valid"),

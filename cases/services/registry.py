@@ -12,7 +12,7 @@ from django.db.models import BigIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import access
+from cases import access, crypto
 from cases.exceptions import Conflict
 from cases.models import (
     AccessAction,
@@ -139,11 +139,17 @@ def _next_client_code(site) -> str:
     return f"{site.code}-{year}-{counter.last_number:04d}"
 
 
+def _derive_keys(client):
+    """The matching keys stored beside a client's name and (encrypted) NIK."""
+    client.name_key = name_key(client.full_name)
+    client.nik_hash = crypto.keyed_hash(client.nik) if client.nik else ""
+
+
 def _flag_possible_duplicates(client):
     """Same NIK, or the same normalised name and birth date: flag both, never merge."""
     match = Q(name_key=client.name_key, date_of_birth=client.date_of_birth)
-    if client.nik:
-        match |= Q(nik=client.nik)
+    if client.nik_hash:
+        match |= Q(nik_hash=client.nik_hash)
     others = Client.objects.filter(match).exclude(pk=client.pk)
     if others.update(possible_duplicate=True):
         Client.objects.filter(pk=client.pk).update(possible_duplicate=True)
@@ -237,7 +243,7 @@ def client_register(*, actor, support_groups=(), **fields) -> Client:
         raise ValidationError(errors)
     _validate_groups(client, support_groups)
     _validate_assignees(client, client.assigned_social_worker, client.companion)
-    client.name_key = name_key(client.full_name)
+    _derive_keys(client)
     client.code = _next_client_code(client.site)
     client.full_clean()
     client.save()
@@ -260,7 +266,7 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
         setattr(client, name, value)
     if "site" in fields and fields["site"].pk != client.site_id:
         raise ValidationError({"site": _("A client cannot move between sites here; transfer them out instead.")})
-    client.name_key = name_key(client.full_name)
+    _derive_keys(client)
     client.version += 1
     client.full_clean()
     if support_groups is not None:

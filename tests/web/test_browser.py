@@ -1,0 +1,121 @@
+"""The browser flows (Playwright, Chromium) on a 360×740 phone screen against a live server.
+
+Screenshots of every page visited go to artifacts/screenshots/ for a human look at the layout.
+"""
+
+import datetime
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from cases import services
+from tests.factories import PASSWORD
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("BASODARA_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+def browser_page(allow_sync_orm_under_playwright):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/login/")
+    shot(page, "login")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_finds_late_client_and_records_visit(browser_page, live_server, worker, client_a, facility_a):
+    page, base = browser_page, live_server.url
+    services.refill_record(
+        actor=worker,
+        client=client_a,
+        facility=facility_a,
+        pickup_date=timezone.localdate(timezone=client_a.site.tzinfo) - datetime.timedelta(days=40),
+        days_supplied=30,
+    )
+    sign_in(page, base, "worker_a")
+    shot(page, "today-worker")
+    page.goto(f"{base}/clients/")
+    page.select_option("#id_arv_state", "late")
+    page.get_by_role("button", name=re.compile("Filter|Saring")).click()
+    page.wait_for_url(re.compile(r"arv_state=late"))
+    shot(page, "client-list-late")
+    page.get_by_role("link", name=re.compile(client_a.code)).click()
+    page.wait_for_url(f"{base}/clients/{client_a.pk}/")
+    shot(page, "client-detail")
+    page.locator(f"a[href='/clients/{client_a.pk}/visits/new/']").click()
+    page.wait_for_url(f"{base}/clients/{client_a.pk}/visits/new/")
+    page.select_option("#id_kind", "home_visit")
+    page.fill("#id_plan", "Antar ke klinik minggu depan")
+    shot(page, "visit-form")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/clients/{client_a.pk}/")
+    timeline = page.locator("#timeline")
+    assert timeline.locator("li").count() >= 2  # the visit and the refill
+    assert "alert-success" in page.content()
+    shot(page, "client-detail-after-visit")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_supervisor_reassigns_and_former_worker_loses_access(
+    browser_page, live_server, supervisor, worker, colleague, client_a
+):
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "supervisor_a")
+    shot(page, "today-supervisor")
+    page.goto(f"{base}/caseload/")
+    shot(page, "caseload")
+    page.goto(f"{base}/clients/{client_a.pk}/")
+    page.select_option("#id_social_worker", str(colleague.pk))
+    page.locator(f"form[action='/clients/{client_a.pk}/assign/'] button").click()
+    page.wait_for_load_state()
+    assert "alert-success" in page.content()
+    shot(page, "client-reassigned")
+    page.locator(".navbar-toggler").click()  # the menu is collapsed on a phone
+    page.locator("form[action='/logout/'] button").click()
+    page.wait_for_url(f"{base}/login/")
+    sign_in(page, base, "worker_a")
+    response = page.goto(f"{base}/clients/{client_a.pk}/")
+    assert response.status == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_language_switch_to_english(browser_page, live_server, worker, client_a):
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "worker_a")
+    page.goto(f"{base}/clients/")
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert page.locator("#id_status option[value=ltfu]").inner_text() == "Putus berobat (LTFU)"
+    page.select_option("#language", "en")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.url.endswith("/clients/")
+    assert page.locator("#id_status option[value=ltfu]").inner_text() == "Lost to follow-up"
+    shot(page, "client-list-english")
+    page.goto(f"{base}/incidents/")
+    shot(page, "incidents")
+    page.goto(f"{base}/notifications/")
+    shot(page, "notifications")

@@ -1,0 +1,197 @@
+"""HTML forms. Their fields and choices come from the policy modules, never from a role
+check here: a form offers exactly what the API would accept from the same user."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases import access
+from cases.models import Client, ClientStatus, Refill, Role
+from cases.selectors import ArvState
+from outreach import access as outreach_access
+from outreach.models import HomeVisit, Incident, VisitKind
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def apply_service_errors(form, error: ValidationError):
+    """Put a service's ValidationError on the form: each message at its field when the form
+    shows that field, the rest at the top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class ClientSearchForm(forms.Form):
+    """The list's search and filters (the same names as the API's ClientFilter)."""
+
+    q = forms.CharField(label=_("Search code or name"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *ClientStatus.choices]
+    )
+    arv_state = forms.ChoiceField(
+        label=_("ARV state"),
+        required=False,
+        choices=[
+            ("", _("All ARV states")),
+            (ArvState.ON_TIME, _("On time")),
+            (ArvState.DUE, _("Due soon")),
+            (ArvState.LATE, _("Late")),
+            (ArvState.LTFU, _("Lost to follow-up")),
+        ],
+    )
+
+
+# Fields of a client that no form edits (generated, computed or the lock counter).
+_NOT_FORM_FIELDS = {"id", "code", "version", "possible_duplicate"}
+_DATE_FIELDS = ("date_of_birth", "hiv_diagnosis_date", "art_start_date", "consent_date", "consent_withdrawn_on")
+
+
+def client_form_class(user, client=None):
+    """A ModelForm whose fields are exactly what `user` may write on `client` (or on a new one)."""
+    fields = [f for f in access.client_writable_fields(user, client) if f not in _NOT_FORM_FIELDS]
+    return forms.modelform_factory(
+        Client,
+        form=ClientForm,
+        fields=fields,
+        widgets={name: DATE for name in _DATE_FIELDS if name in fields},
+    )
+
+
+class ClientForm(forms.ModelForm):
+    # The version read when the form was shown: a save over someone else's change is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        scoped = {
+            "site": access.sites_visible_to(user),
+            "art_facility": access.facilities_visible_to(user),
+            "support_groups": access.support_groups_visible_to(user),
+            "assigned_social_worker": access.users_visible_to(user).filter(role=Role.SOCIAL_WORKER, is_active=True),
+            "companion": access.users_visible_to(user).filter(role=Role.VOLUNTEER, is_active=True),
+        }
+        for name, queryset in scoped.items():
+            if name in self.fields:
+                self.fields[name].queryset = queryset
+        if "site" in self.fields and user.site_id is not None:
+            # Like the API: a client is registered at the user's own site unless told otherwise.
+            self.fields["site"].required = False
+            self.fields["site"].initial = user.site_id
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def _post_clean(self):
+        # The services validate the model (with the policy's field errors); validating here
+        # too would report the same message twice or judge half-built rows.
+        pass
+
+    def service_fields(self):
+        data = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        if "site" in data and data["site"] is None:
+            data["site"] = self.user.site
+        if "support_groups" in data:
+            data["support_groups"] = list(data["support_groups"])
+        return data
+
+
+class VisitForm(forms.ModelForm):
+    class Meta:
+        model = HomeVisit
+        fields = (
+            "kind",
+            "visited_at",
+            "missed_doses_7d",
+            "pills_left",
+            "health_complaints",
+            "psychosocial",
+            "family_support",
+            "economic_situation",
+            "services_provided",
+            "needs",
+            "plan",
+            "next_visit_date",
+        )
+        widgets = {
+            "visited_at": DATETIME,
+            "next_visit_date": DATE,
+            **{
+                name: forms.Textarea(attrs={"rows": 2})
+                for name in (
+                    "health_complaints",
+                    "psychosocial",
+                    "family_support",
+                    "economic_situation",
+                    "services_provided",
+                    "needs",
+                    "plan",
+                )
+            },
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = outreach_access.visit_kinds_allowed(user)
+        self.fields["kind"].choices = [(v, label) for v, label in VisitKind.choices if v in allowed]
+        self.fields["visited_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def _post_clean(self):
+        pass  # outreach.services.visit_record validates the visit
+
+
+class RefillForm(forms.ModelForm):
+    class Meta:
+        model = Refill
+        fields = ("facility", "pickup_date", "days_supplied", "missed_doses")
+        widgets = {"pickup_date": DATE}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = access.facilities_visible_to(user)
+        self.fields["pickup_date"].initial = timezone.localdate()
+
+    def _post_clean(self):
+        pass  # cases.services.refill_record validates the refill
+
+
+class AssignForm(forms.Form):
+    social_worker = forms.ModelChoiceField(label=_("Social worker"), queryset=None)
+
+    def __init__(self, *args, user, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["social_worker"].queryset = (
+            access.users_visible_to(user)
+            .filter(role=Role.SOCIAL_WORKER, site_id=client.site_id, is_active=True)
+            .order_by("username")
+        )
+        self.fields["social_worker"].initial = client.assigned_social_worker_id
+        self.fields["social_worker"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class IncidentForm(forms.ModelForm):
+    class Meta:
+        model = Incident
+        fields = ("kind", "urgency", "client", "reporter_name", "reporter_phone", "location", "description")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"client": _("Client (optional)")}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = access.clients_visible_to(user).only("id", "code", "nickname")
+        self.fields["client"].label_from_instance = lambda c: f"{c.code} · {c.nickname}" if c.nickname else c.code
+        if user.site_id is None:
+            self.fields["site"] = forms.ModelChoiceField(label=_("Site"), queryset=access.sites_visible_to(user))
+
+    def _post_clean(self):
+        pass  # outreach.services.incident_report validates the incident
+
+
+class IncidentActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a, a) for a in ("acknowledge", "respond", "resolve", "close", "cancel")])
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+    outcome = forms.CharField(label=_("Outcome"), required=False, max_length=4000)

@@ -1,0 +1,75 @@
+"""Template helpers: Bootstrap-ready fields with their errors bound for screen readers,
+ARV badges, the unread-notification count."""
+
+from django import forms, template
+from django.utils.translation import gettext_lazy as _
+
+from cases import access
+from cases.selectors import ArvState
+
+register = template.Library()
+
+ARV_BADGES = {
+    ArvState.ON_TIME: ("text-bg-success", _("On time")),
+    ArvState.DUE: ("text-bg-info", _("Due soon")),
+    ArvState.LATE: ("text-bg-warning", _("Late")),
+    ArvState.LTFU: ("text-bg-danger", _("Lost to follow-up")),
+}
+
+
+@register.inclusion_tag("web/_arv_badge.html")
+def arv_badge(state):
+    css, label = ARV_BADGES.get(state, ("text-bg-secondary", _("No refill yet")))
+    return {"css": css, "label": label}
+
+
+@register.simple_tag
+def bs_widget(field):
+    """The field's widget with Bootstrap classes, `is-invalid` and `aria-describedby` set."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select"
+    else:
+        css = "form-control"
+    attrs = {"class": css + (" is-invalid" if field.errors else "")}
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_help")
+    if field.errors:
+        described.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def is_checkbox(field):
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.simple_tag(takes_context=True)
+def unread_count(context):
+    """Unread in-app notifications, one COUNT query (or the context processor's value)."""
+    value = context.get("unread_notifications")
+    if value is not None:
+        return value
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return 0
+    return access.notifications_of(request.user).filter(read_at__isnull=True).count()
+
+
+@register.simple_tag
+def nav_for(user):
+    """Which sections the navigation offers, as the policy decides."""
+    from outreach import access as outreach_access
+    from reports import caseload
+
+    return {
+        "clients": bool(access.client_readable_fields(user)),
+        "incidents": outreach_access.can_report_incident(user),
+        "caseload": caseload.may_review_caseload(user),
+    }
