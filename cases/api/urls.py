@@ -1,5 +1,4 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from . import arv, views
@@ -17,6 +16,6 @@ router.register("notifications", arv.NotificationViewSet, basename="notification
 router.register("break-glass", views.BreakGlassReviewViewSet, basename="breakglass")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("auth/token/", views.ObtainTokenView.as_view(), name="auth-token"),
     *router.urls,
 ]

@@ -3,10 +3,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cases import access, audit, selectors, services
+from cases import access, audit, security, selectors, services
 from cases.models import AccessLog, Client, SupportGroup
 
 from .filters import ClientFilter
@@ -208,3 +209,14 @@ class BreakGlassReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return access.break_glass_entries_visible_to(self.request.user).select_related("user")
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """POST auth/token/ {username, password} → {token}; a locked account answers 403 with the
+    lockout message instead of a generic refusal."""
+
+    def post(self, request, *args, **kwargs):
+        until = security.locked_until(str(request.data.get("username", ""))[:150], security.client_ip(request))
+        if until:
+            raise PermissionDenied(security.lockout_message(until))
+        return super().post(request, *args, **kwargs)

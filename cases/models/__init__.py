@@ -27,6 +27,7 @@ from .registry import (
     validate_services,
     validate_timezone,
 )
+from .security import LoginFailure
 
 __all__ = [
     "AccessAction",
@@ -42,6 +43,7 @@ __all__ = [
     "FamilyDisclosure",
     "GrantKind",
     "GroupKind",
+    "LoginFailure",
     "Notification",
     "NotificationChannel",
     "NotificationKind",

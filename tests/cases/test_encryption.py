@@ -72,16 +72,25 @@ def test_production_requires_the_keys(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.org",
-           "DJANGO_SETTINGS_MODULE": "basodara.settings"}
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "example.org",
+        "DJANGO_SETTINGS_MODULE": "basodara.settings",
+    }
     env.pop("FIELD_ENCRYPTION_KEY", None)
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "FIELD_ENCRYPTION_KEY" in result.stderr
 
 
 @pytest.mark.parametrize("bad", ["123", "82710157059000AB"])
 def test_nik_validation_still_applies(as_user, supervisor, bad):
-    r = as_user(supervisor).post("/api/v1/clients/", {"full_name": "X", "sex": "F", "date_of_birth": "1990-01-01",
-                                                      "consent_date": "2026-01-01", "nik": bad}, format="json")
+    r = as_user(supervisor).post(
+        "/api/v1/clients/",
+        {"full_name": "X", "sex": "F", "date_of_birth": "1990-01-01", "consent_date": "2026-01-01", "nik": bad},
+        format="json",
+    )
     assert r.status_code == 400 and "nik" in r.json()
