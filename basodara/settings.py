@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "cases",
     "referrals",
     "outreach",
@@ -105,8 +107,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "cases.audit.AuditContextMiddleware",
     "cases.security.SecurityMiddleware",
+    "cases.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -277,6 +281,10 @@ SMS_GATEWAY = env("SMS_GATEWAY", "cases.sms.HttpGateway" if SMS_GATEWAY_URL else
 # (longer than the task time limit); a pending row is re-enqueued after REQUEUE seconds.
 NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 10 * 60)
 NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 10 * 60)
+
+# TOTP second factor for supervisors and admins: on by default in production.
+REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = "BASODARA"
 
 # Sessions end after 30 idle minutes and after 12 hours in any case
 # (cases.security.SecurityMiddleware); the cookie itself lives no longer than that.

@@ -8,12 +8,16 @@ recorded from Django's `user_login_failed` signal, so no door can skip it.
 """
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -117,3 +121,36 @@ class SecurityMiddleware:
             logout(request)
         elif now - seen > SEEN_RESOLUTION or SESSION_SEEN_KEY not in request.session:
             request.session[SESSION_SEEN_KEY] = now
+
+
+SECOND_FACTOR_ROLES = ("supervisor", "admin")
+# Paths an unverified supervisor may still reach: the second-factor page and the way out.
+SECOND_FACTOR_OPEN_PATHS = ("/2fa/", "/logout/", "/login/", "/i18n/", "/static/")
+
+
+def needs_second_factor(user) -> bool:
+    from . import access
+
+    return settings.REQUIRE_2FA and access.role_of(user) in SECOND_FACTOR_ROLES
+
+
+class TwoFactorMiddleware:
+    """A supervisor or admin signed in by password alone reaches nothing but the
+    second-factor page: pages redirect there, the API (session) answers 403. API tokens are
+    issued only against a valid code, so token requests are already verified."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and needs_second_factor(user)
+            and not user.is_verified()
+            and not request.path.startswith(SECOND_FACTOR_OPEN_PATHS)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": _("A second factor is required: open /2fa/ to confirm.")}, status=403)
+            return redirect(f"{reverse('two-factor')}?next={quote(request.get_full_path())}")
+        return self.get_response(request)

@@ -11,6 +11,8 @@ from cases.models import Client, ClientStatus, Refill, Role
 from cases.selectors import ArvState
 from outreach import access as outreach_access
 from outreach.models import HomeVisit, Incident, VisitKind
+from referrals import access as referral_access
+from referrals.models import Referral, ReferralStatus
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -195,3 +197,86 @@ class IncidentActionForm(forms.Form):
     action = forms.ChoiceField(choices=[(a, a) for a in ("acknowledge", "respond", "resolve", "close", "cancel")])
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
     outcome = forms.CharField(label=_("Outcome"), required=False, max_length=4000)
+
+
+# --- referrals ------------------------------------------------------------------------------------
+
+
+class ReferralFilterForm(forms.Form):
+    """The referral boxes' filters (the same names as the API's ReferralFilter)."""
+
+    box = forms.ChoiceField(
+        label=_("Box"),
+        required=False,
+        choices=[("outbox", _("Sent or drafted by me")), ("all", _("All referrals of my clients"))],
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *ReferralStatus.choices]
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+
+class ReferralForm(forms.ModelForm):
+    """A new draft: the client, the facility and the service are the policy's choices."""
+
+    class Meta:
+        model = Referral
+        fields = ("client", "to_facility", "service", "reason", "urgency", "due_date")
+        widgets = {"due_date": DATE, "reason": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, client=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        clients = referral_access.clients_referable_by(user).only("id", "code", "nickname").order_by("code")
+        self.fields["client"].queryset = clients
+        self.fields["client"].label_from_instance = lambda c: f"{c.code} · {c.nickname}" if c.nickname else c.code
+        if client is not None:
+            # Chosen on the client's page: kept, not offered again.
+            self.fields["client"].queryset = clients.filter(pk=client.pk)
+            self.fields["client"].initial = client.pk
+            self.fields["client"].widget = forms.HiddenInput()
+        self.fields["to_facility"].queryset = referral_access.facilities_referable_by(user).order_by("name")
+
+    def _post_clean(self):
+        pass  # referrals.services.referral_create validates the referral
+
+
+class ReferralNoteForm(forms.Form):
+    """Send or accept: an optional note for the referral's history."""
+
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReferralReasonForm(ReferralNoteForm):
+    """Decline or cancel: a reason is required."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=2000)
+
+    field_order = ("reason", "note")
+
+
+class ReferralCompleteForm(ReferralNoteForm):
+    """Close an accepted referral: what happened, and whether the service was given."""
+
+    result = forms.ChoiceField(
+        label=_("Result"),
+        choices=[
+            (ReferralStatus.COMPLETED, _("Service given (completed)")),
+            (ReferralStatus.NOT_COMPLETED, _("Not completed")),
+        ],
+        initial=ReferralStatus.COMPLETED,
+        widget=forms.RadioSelect,
+    )
+    outcome = forms.CharField(label=_("Outcome"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    field_order = ("result", "outcome", "note")
+
+
+REFERRAL_ACTION_FORMS = {
+    "send": ReferralNoteForm,
+    "accept": ReferralNoteForm,
+    "decline": ReferralReasonForm,
+    "complete": ReferralCompleteForm,
+    "cancel": ReferralReasonForm,
+}

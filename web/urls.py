@@ -1,6 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
-from .views import auth, caseload, clients, incidents, notifications, today
+from .views import auth, caseload, clients, incidents, notifications, referrals, today
 
 
 class IdConverter:
@@ -37,4 +37,12 @@ urlpatterns = [
     path("notifications/", notifications.notification_list, name="notifications"),
     path(f"notifications/{ID}/read/", notifications.notification_read, name="notification-read"),
     # Referral pages (in/out boxes, facility inbox) come with their own views: /referrals/…
+    path("referrals/", referrals.referral_list, name="referral-list"),
+    path("referrals/new/", referrals.referral_create, name="referral-create"),
+    path(f"referrals/{ID}/", referrals.referral_detail, name="referral-detail"),
+    re_path(
+        r"^referrals/(?P<pk>[0-9]{1,18})/(?P<action>send|accept|decline|complete|cancel)/$",
+        referrals.referral_act,
+        name="referral-act",
+    ),
 ]

@@ -1,10 +1,15 @@
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django_otp import match_token
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cases import access, audit, security, selectors, services
@@ -211,12 +216,35 @@ class BreakGlassReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return access.break_glass_entries_visible_to(self.request.user).select_related("user")
 
 
-class ObtainTokenView(ObtainAuthToken):
-    """POST auth/token/ {username, password} → {token}; a locked account answers 403 with the
-    lockout message instead of a generic refusal."""
+class AuthTokenRequestSerializer(AuthTokenSerializer):
+    otp = serializers.CharField(
+        required=False, allow_blank=True, max_length=8, help_text="The 6-digit code (supervisors and admins)."
+    )
 
+
+class AuthTokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """POST auth/token/ {username, password[, otp]} → {token}. A locked account answers 403
+    with the lockout message; supervisors and admins also give their second-factor code."""
+
+    serializer_class = AuthTokenRequestSerializer
+
+    @extend_schema(request=AuthTokenRequestSerializer, responses=AuthTokenResponseSerializer)
     def post(self, request, *args, **kwargs):
         until = security.locked_until(str(request.data.get("username", ""))[:150], security.client_ip(request))
         if until:
             raise PermissionDenied(security.lockout_message(until))
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if security.needs_second_factor(user):
+            code = serializer.validated_data.get("otp", "")
+            if not code:
+                raise ValidationError({"otp": [_("Enter the code from your authenticator app.")]})
+            if match_token(user, code) is None:
+                raise ValidationError({"otp": [_("This code is not valid.")]})
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

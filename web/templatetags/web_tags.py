@@ -66,10 +66,12 @@ def unread_count(context):
 def nav_for(user):
     """Which sections the navigation offers, as the policy decides."""
     from outreach import access as outreach_access
+    from referrals import access as referral_access
     from reports import caseload
 
     return {
         "clients": bool(access.client_readable_fields(user)),
         "incidents": outreach_access.can_report_incident(user),
         "caseload": caseload.may_review_caseload(user),
+        "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }

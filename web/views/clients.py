@@ -14,6 +14,7 @@ from cases.exceptions import Conflict
 from cases.models import Client, SupportGroup
 from outreach import services as outreach_services
 from outreach.models import IncidentKind, IncidentStatus, ServiceKind, VisitKind
+from referrals import access as referral_access
 from reports.timeline import client_timeline
 
 from ..forms import AssignForm, ClientSearchForm, RefillForm, VisitForm, apply_service_errors, client_form_class
@@ -122,6 +123,7 @@ def client_detail(request, pk):
         "timeline_has_next": number * TIMELINE_PAGE_SIZE < total,
         "can_edit": access.clients_editable_by(user).filter(pk=client.pk).exists(),
         "can_record": records,
+        "can_refer": referral_access.clients_referable_by(user).filter(pk=client.pk).exists(),
         "can_assign": access.can_assign(user, client),
     }
     if context["can_assign"]:
