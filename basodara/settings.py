@@ -215,6 +215,10 @@ SPECTACULAR_SETTINGS = {
         "NotificationStatusEnum": "cases.models.notifications.NotificationStatus",
         "IncidentStatusEnum": "outreach.models.IncidentStatus",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "referrals.schema.facility_fields_optional",
+    ],
 }
 
 # A shared cache in production (Redis), so every web and worker process sees the same

@@ -230,28 +230,38 @@ def can_assign(user, client) -> bool:
     return role == Role.ADMIN or (role == Role.SUPERVISOR and client.site_id == user.site_id)
 
 
-def client_for_break_glass(user, pk) -> Client:
-    """A client of the user's own site, for emergency access by a social worker or supervisor
-    (SPEC §7); anything else is 404."""
-    if role_of(user) not in (Role.SOCIAL_WORKER, Role.SUPERVISOR):
+def can_break_glass(user) -> bool:
+    """Social workers and supervisors may open a client of their site in an emergency."""
+    return role_of(user) in (Role.SOCIAL_WORKER, Role.SUPERVISOR)
+
+
+def client_for_break_glass(user, pk=None, *, code=None) -> Client:
+    """A client of the user's own site, by id or by code, for emergency access by a social
+    worker or supervisor (SPEC §7); anything else is 404."""
+    if not can_break_glass(user):
         raise Http404
+    lookup = {"pk": pk} if code is None else {"code": str(code).strip().upper()}
     try:
-        return Client.objects.get(pk=pk, site_id=user.site_id)
+        return Client.objects.get(site_id=user.site_id, **lookup)
     except (Client.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def can_review_break_glass(user) -> bool:
+    """Supervisors review their site's emergency openings; admins every site's."""
+    return role_of(user) in (Role.ADMIN, Role.SUPERVISOR)
 
 
 def break_glass_entries_visible_to(user) -> QuerySet:
     """Emergency openings a supervisor reviews: their site's; admins all."""
     from .models import AccessAction, AccessLog
 
-    role = role_of(user)
     entries = AccessLog.objects.filter(action=AccessAction.BREAK_GLASS)
-    if role == Role.ADMIN:
+    if not can_review_break_glass(user):
+        return entries.none()
+    if role_of(user) == Role.ADMIN:
         return entries
-    if role == Role.SUPERVISOR:
-        return entries.filter(client_id__in=Client.objects.filter(site_id=user.site_id).values("pk"))
-    return entries.none()
+    return entries.filter(client_id__in=Client.objects.filter(site_id=user.site_id).values("pk"))
 
 
 def can_view_access_log(user, client) -> bool:

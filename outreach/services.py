@@ -35,6 +35,10 @@ def _validate_visit(visit, *, actor):
     errors = {}
     if visit.visited_at > timezone.now() + timedelta(minutes=5):
         errors["visited_at"] = _("A visit cannot be in the future.")
+    elif timezone.localdate(visit.visited_at, visit.client.site.tzinfo) < visit.client.consent_date:
+        # The programme accompanies a client from their consent on; this also keeps out
+        # centuries-old dates whose local-mean-time offsets no client of the API can parse.
+        errors["visited_at"] = _("A visit cannot be before the client's consent date.")
     if visit.kind not in access.visit_kinds_allowed(actor):
         errors["kind"] = _("Volunteers record outreach contacts and phone calls.")
     if visit.next_visit_date and visit.next_visit_date < timezone.localdate(visit.visited_at, visit.client.site.tzinfo):

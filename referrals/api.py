@@ -66,7 +66,7 @@ class ReferralSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     overdue = serializers.BooleanField(read_only=True)
     events = ReferralEventSerializer(many=True, read_only=True)
     facility_link = serializers.SerializerMethodField(
-        help_text=_("The signed link for a facility without an account; empty until sent, and once cancelled.")
+        help_text=_("The signed link for a facility without an account; null until sent, and once cancelled.")
     )
     version = serializers.IntegerField(required=False, min_value=1, help_text=_("Send back the version you read."))
 
@@ -101,9 +101,9 @@ class ReferralSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
         if "to_facility" in self.fields and not self.fields["to_facility"].read_only:
             self.fields["to_facility"].queryset = access.facilities_referable_by(user)
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_facility_link(self, referral) -> str:
-        return links.url_for(referral, self.context.get("request"))
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_facility_link(self, referral) -> str | None:
+        return links.url_for(referral, self.context.get("request")) or None
 
 
 class NoteSerializer(serializers.Serializer):

@@ -28,6 +28,18 @@ def apply_service_errors(form, error: ValidationError):
         form.add_error(field if field in form.fields else None, messages)
 
 
+class BreakGlassForm(forms.Form):
+    """Emergency access to a client of one's site outside one's reach (SPEC §7)."""
+
+    code = forms.CharField(label=_("Client code"), max_length=20, help_text=_("For example TTE-2026-0042."))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Your supervisors are told at once and review every emergency access."),
+    )
+
+
 class ClientSearchForm(forms.Form):
     """The list's search and filters (the same names as the API's ClientFilter)."""
 

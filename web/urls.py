@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from .views import auth, caseload, clients, incidents, notifications, referrals, today
+from .views import audit, auth, caseload, clients, incidents, notifications, referrals, today
 
 
 class IdConverter:
@@ -29,6 +29,9 @@ urlpatterns = [
     path(f"clients/{ID}/visits/new/", clients.visit_create, name="visit-create"),
     path(f"clients/{ID}/refills/new/", clients.refill_create, name="refill-create"),
     path(f"clients/{ID}/assign/", clients.client_assign, name="client-assign"),
+    path(f"clients/{ID}/access-log/", audit.client_access_log, name="client-access-log"),
+    path("emergency-access/", audit.break_glass_open, name="break-glass-open"),
+    path("emergency-access/review/", audit.break_glass_review, name="break-glass-review"),
     path(f"tracing/{ID}/claim/", today.tracing_claim, name="tracing-claim"),
     path("incidents/", incidents.incident_board, name="incident-board"),
     path("incidents/new/", incidents.incident_report, name="incident-report"),

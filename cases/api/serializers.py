@@ -1,4 +1,6 @@
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import access, selectors
@@ -20,7 +22,7 @@ class ScopedFieldsMixin:
 class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), required=False)
     version = serializers.IntegerField(required=False, min_value=1, help_text=_("Send back the version you read."))
-    next_refill_due = serializers.DateField(read_only=True)
+    next_refill_due = serializers.DateField(read_only=True, allow_null=True)
     days_late = serializers.IntegerField(read_only=True, allow_null=True)
     arv_state = serializers.ChoiceField(choices=ArvState.choices, read_only=True, allow_null=True)
     # Added to rows by outreach and referrals (cases.selectors.register_client_row_annotation).
@@ -89,7 +91,27 @@ class ClientShareResultSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "21:00",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A time of day at the site. OpenAPI's `time` format is RFC 3339's, which needs an
+    offset; quiet hours have none, they follow the site's clock all year."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class SiteSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.TimeField: WallClockTimeField,
+    }
+
     class Meta:
         model = Site
         fields = (
@@ -177,7 +199,7 @@ class BreakGlassResultSerializer(serializers.Serializer):
 
 
 class AccessLogSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(source="user.username", default=None, read_only=True)
+    username = serializers.CharField(source="user.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = AccessLog

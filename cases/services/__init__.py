@@ -8,6 +8,7 @@ from .arv import (
 )
 from .notifications import notification_deliver, notification_mark_read, notifications_enqueue_pending
 from .registry import (
+    BREAK_GLASS_HOURS,
     client_assign,
     client_break_glass,
     client_register,
@@ -22,6 +23,7 @@ from .registry import (
 )
 
 __all__ = [
+    "BREAK_GLASS_HOURS",
     "client_assign",
     "client_break_glass",
     "client_register",

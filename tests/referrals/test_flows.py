@@ -37,7 +37,7 @@ def test_send_accept_complete(as_user, worker, facility_staff, sharing_client_a,
     referral = Referral.objects.get(pk=response.data["id"])
     assert response.data["status"] == "draft"
     assert response.data["from_user"] == worker.pk
-    assert response.data["facility_link"] == ""
+    assert response.data["facility_link"] is None
 
     response = act(sender, referral, "send", note="Please see her this week")
     assert response.status_code == 200, response.data
@@ -96,7 +96,7 @@ def test_cancel_with_reason(as_user, worker, make_referral, sharing_client_a, fa
     response = act(sender, referral, "cancel", reason="Client moved to Tidore")
     assert response.status_code == 200
     assert response.data["status"] == "cancelled"
-    assert response.data["facility_link"] == ""  # the link is revoked
+    assert response.data["facility_link"] is None  # the link is revoked
     referral.refresh_from_db()
     assert referral.closed_at is not None and referral.link_nonce == ""
 

@@ -119,3 +119,33 @@ def test_language_switch_to_english(browser_page, live_server, worker, client_a)
     shot(page, "incidents")
     page.goto(f"{base}/notifications/")
     shot(page, "notifications")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emergency_access_then_supervisor_review(browser_page, live_server, colleague, supervisor, client_a):
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "colleague_a")
+    assert page.goto(f"{base}/clients/{client_a.pk}/").status == 404
+    page.goto(f"{base}/clients/?q={client_a.code}")
+    page.locator("a[href^='/emergency-access/']").click()
+    page.wait_for_url(re.compile(r"/emergency-access/"))
+    assert page.input_value("#id_code") == client_a.code
+    page.fill("#id_reason", "Klien pingsan di rumah, pendamping tidak bisa dihubungi")
+    shot(page, "emergency-access")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/clients/{client_a.pk}/")
+    assert "alert-warning" in page.content()
+    shot(page, "client-detail-emergency")
+    page.locator(".navbar-toggler").click()
+    page.locator("form[action='/logout/'] button").click()
+    page.wait_for_url(f"{base}/login/")
+
+    sign_in(page, base, "supervisor_a")
+    page.goto(f"{base}/emergency-access/review/")
+    assert "Klien pingsan di rumah" in page.content()
+    shot(page, "emergency-access-review")
+    page.goto(f"{base}/clients/{client_a.pk}/")
+    page.locator(f"a[href='/clients/{client_a.pk}/access-log/']").click()
+    page.wait_for_url(f"{base}/clients/{client_a.pk}/access-log/")
+    assert page.locator("tbody tr").count() >= 2  # the emergency opening and the read after it
+    shot(page, "access-log")

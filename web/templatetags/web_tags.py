@@ -73,5 +73,6 @@ def nav_for(user):
         "clients": bool(access.client_readable_fields(user)),
         "incidents": outreach_access.can_report_incident(user),
         "caseload": caseload.may_review_caseload(user),
+        "break_glass_review": access.can_review_break_glass(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }

@@ -54,6 +54,7 @@ def client_list(request):
         "clients": clients,
         "query": query.urlencode(),
         "can_create": access.can_create_client(request.user),
+        "can_break_glass": access.can_break_glass(request.user),
     }
     return render(request, "web/client_list.html", context)
 
@@ -125,6 +126,7 @@ def client_detail(request, pk):
         "can_record": records,
         "can_refer": referral_access.clients_referable_by(user).filter(pk=client.pk).exists(),
         "can_assign": access.can_assign(user, client),
+        "can_view_log": access.can_view_access_log(user, client),
     }
     if context["can_assign"]:
         context["assign_form"] = AssignForm(user=user, client=client)

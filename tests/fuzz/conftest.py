@@ -1,0 +1,211 @@
+"""The world the schema fuzz runs in: real records at two sites, an API token per persona,
+and the WSGI app called in-process inside the test's transaction.
+
+Every persona of tests/conftest.py is signed in by token. Site A's records surround
+`client_a`; site B mirrors them around `client_b`, so `outsider_supervisor` (site B) also
+reaches real objects of its own instead of only 404s.
+"""
+
+import datetime
+import traceback
+
+import pytest
+from django.core import signals
+from django.db import close_old_connections
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from cases import reminders
+from cases import services as case_services
+from cases.models import (
+    Client,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    Refill,
+    Role,
+    Tracing,
+)
+from outreach import services as outreach_services
+from referrals import services as referral_services
+from tests.factories import FacilityFactory, UserFactory
+
+# Who signs in, in the order the requests go out; None is the anonymous caller.
+PERSONAS = (
+    None,
+    "admin_user",
+    "supervisor",
+    "worker",
+    "colleague",
+    "volunteer",
+    "other_volunteer",
+    "facility_staff",
+    "outsider_supervisor",
+)
+# outsider_supervisor works at site B; everyone else at site A (the admin at none: A's ids).
+HOME_SITE = {"outsider_supervisor": "b"}
+
+
+def _site_records(*, site, client, group, facility, worker, volunteer, supervisor):
+    """A record of every kind around `client`, as its site's staff would make them; ids by
+    the API resource (the path segment) they are read at."""
+    today = timezone.localdate(timezone=site.tzinfo)
+    # Outside facilities receive only clients who consent to sharing.
+    Client.objects.filter(pk=client.pk).update(consent_share=True)
+    client.refresh_from_db()
+    # 40 days ago with 30 days' supply: the reminder scan opens a tracing task.
+    refill = case_services.refill_record(
+        actor=worker,
+        client=client,
+        facility=facility,
+        pickup_date=today - datetime.timedelta(days=40),
+        days_supplied=30,
+    )
+    viral_load = case_services.viral_load_record(
+        actor=worker, client=client, sample_date=today - datetime.timedelta(days=10), copies_per_ml=40
+    )
+    visit = outreach_services.visit_record(
+        actor=worker,
+        client=client,
+        visited_at=timezone.now() - datetime.timedelta(hours=2),
+        kind="home_visit",
+        plan="Kunjungan ulang",
+    )
+    meeting = outreach_services.meeting_record(
+        actor=supervisor, support_group=group, date=today, topic="Kepatuhan minum obat", attendees=[client]
+    )
+    service = outreach_services.service_record(actor=worker, client=client, service="counselling", date=today)
+    incident = outreach_services.incident_report(
+        actor=worker,
+        site=site,
+        client=client,
+        kind="eviction",
+        urgency="high",
+        reporter_name="Ibu Ani",
+        description="Diusir dari kos",
+        responders=[volunteer],
+    )
+    referral = referral_services.referral_create(
+        actor=worker, client=client, to_facility=facility, service="vct", reason="Tes VCT"
+    )
+    referral = referral_services.referral_transition(action="send", referral=referral, actor=worker)
+    return {
+        "ids": {
+            "sites": site.pk,
+            "support-groups": group.pk,
+            "facilities": facility.pk,
+            "clients": client.pk,
+            "users": worker.pk,
+            "refills": refill.pk,
+            "viral-loads": viral_load.pk,
+            "visits": visit.pk,
+            "meetings": meeting.pk,
+            "services": service.pk,
+            "incidents": incident.pk,
+            "referrals": referral.pk,
+            # Persons a body or a filter may name.
+            "worker": worker.pk,
+            "volunteer": volunteer.pk,
+        },
+        "versions": {
+            "clients": client.version,
+            "visits": visit.version,
+            "incidents": incident.version,
+            "referrals": referral.version,
+        },
+    }
+
+
+@pytest.fixture
+def fuzz_world(
+    request,
+    site_a,
+    site_b,
+    group_a1,
+    group_b1,
+    facility_a,
+    client_a,
+    client_b,
+    supervisor,
+    worker,
+    volunteer,
+    outsider_supervisor,
+    outsider_worker,
+):
+    """Ids of real records per site, tokens per persona, and a notification in each inbox."""
+    users = {name: request.getfixturevalue(name) for name in PERSONAS if name}
+    facility_b = FacilityFactory(site=site_b, name="Klinik VCT RS Wahidin")
+    volunteer_b = UserFactory(username="volunteer_b1", role=Role.VOLUNTEER, site=site_b, support_groups=[group_b1])
+    sides = {
+        "a": _site_records(
+            site=site_a,
+            client=client_a,
+            group=group_a1,
+            facility=facility_a,
+            worker=worker,
+            volunteer=volunteer,
+            supervisor=supervisor,
+        ),
+        "b": _site_records(
+            site=site_b,
+            client=client_b,
+            group=group_b1,
+            facility=facility_b,
+            worker=outsider_worker,
+            volunteer=volunteer_b,
+            supervisor=outsider_supervisor,
+        ),
+    }
+    reminders.run_all()  # opens the tracing tasks of the late refills
+    for side, client in (("a", client_a), ("b", client_b)):
+        sides[side]["ids"]["tracing"] = Tracing.objects.get(client=client).pk
+    # A social worker outside client_a's reach opens it in an emergency: break-glass rows
+    # for the supervisors' review list (not a persona, so no persona's reach changes).
+    breaker = UserFactory(username="breaker_a", role=Role.SOCIAL_WORKER, site=site_a)
+    case_services.client_break_glass(actor=breaker, client=client_a, reason="Klien dirawat di IGD")
+
+    now = timezone.now()
+    notifications = {}
+    for name, user in users.items():
+        notifications[name] = Notification.objects.create(
+            kind=NotificationKind.REFILL_MISSED,
+            subject_type="client",
+            subject_id=client_a.pk,
+            recipient_key=f"user:{user.pk}",
+            recipient_user=user,
+            site=user.site,
+            channel=NotificationChannel.IN_APP,
+            status=NotificationStatus.SENT,
+            text="Pengambilan obat terlewat",
+            sent_at=now,
+            created_at=now,
+            deliver_after=now,
+        ).pk
+    assert Refill.objects.count() == 2
+    return {
+        "tokens": {name: Token.objects.create(user=user).key for name, user in users.items()},
+        "sides": sides,
+        "notifications": notifications,
+    }
+
+
+@pytest.fixture
+def in_process_requests():
+    """Requests through the WSGI app share the test's connection and transaction, as
+    Django's test client arranges: without this, the end of each request would close the
+    connection the test's transaction lives on. Yields the exceptions the app raised."""
+    raised = []
+
+    def record(sender, request=None, **kwargs):
+        raised.append(traceback.format_exc())
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    signals.got_request_exception.connect(record)
+    try:
+        yield raised
+    finally:
+        signals.got_request_exception.disconnect(record)
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
