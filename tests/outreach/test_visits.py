@@ -91,6 +91,9 @@ def case_visit(actor, client, **extra):
         ({"missed_doses_7d": 50}, "missed_doses_7d"),
         ({"next_visit_date": "2000-01-01"}, "next_visit_date"),
         ({"visited_at": "yesterday"}, "visited_at"),
+        # Before the client's consent (2026-01-10), here a date of local mean time.
+        ({"visited_at": "1842-06-28T03:08:04+09:00"}, "visited_at"),
+        ({"visited_at": "2026-01-09T10:00:00+09:00"}, "visited_at"),
     ],
 )
 def test_bad_visit_input_is_400(as_user, worker, client_a, change, field):
