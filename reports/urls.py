@@ -1,9 +1,13 @@
-from django.urls import re_path
+from django.urls import path, re_path
 
+from .api import CascadeReportView, CaseloadReportView, IncidentReportView
 from .referrals import urlpatterns as referral_report_urlpatterns
 from .timeline import ClientTimelineView
 
 urlpatterns = [
     *referral_report_urlpatterns,
+    path("reports/caseload/", CaseloadReportView.as_view(), name="report-caseload"),
+    path("reports/cascade/", CascadeReportView.as_view(), name="report-cascade"),
+    path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
     re_path(r"^clients/(?P<pk>[0-9]{1,18})/timeline/$", ClientTimelineView.as_view(), name="client-timeline"),
 ]

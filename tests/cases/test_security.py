@@ -25,7 +25,7 @@ def test_five_failures_lock_the_web_sign_in_with_a_clear_message(db, worker):
     r = web.post("/login/", {"username": worker.username, "password": PASSWORD})
     assert r.status_code == 200
     assert "_auth_user_id" not in web.session  # the right password does not get in
-    assert r.context["lockout_message"] and "locked" in r.context["lockout_message"]
+    assert r.context["lockout_message"] and "dikunci" in r.context["lockout_message"]
 
 
 def test_lock_is_per_account_and_address(db, worker, colleague):
@@ -43,7 +43,7 @@ def test_token_endpoint_is_locked_too(db, worker):
     for _ in range(5):
         assert api.post("/api/v1/auth/token/", {"username": worker.username, "password": "x"}).status_code == 400
     r = api.post("/api/v1/auth/token/", {"username": worker.username, "password": PASSWORD})
-    assert r.status_code == 403 and "locked" in r.json()["detail"]
+    assert r.status_code == 403 and "dikunci" in r.json()["detail"]
 
 
 def test_lock_ends_after_30_minutes_and_old_failures_do_not_count(db, worker):

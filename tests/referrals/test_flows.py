@@ -151,7 +151,7 @@ def test_outside_facility_needs_consent_to_share(as_user, worker, client_a, faci
     referral = Referral.objects.get(pk=create(sender, client_a, facility_a).data["id"])
     response = act(sender, referral, "send")
     assert response.status_code == 400
-    assert "consent" in str(response.data["client"][0])
+    assert "setuju" in str(response.data["client"][0])
     referral.refresh_from_db()
     assert referral.status == S.DRAFT and referral.sent_at is None
     assert ReferralEvent.objects.filter(referral=referral).count() == 1

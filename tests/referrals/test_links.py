@@ -50,7 +50,7 @@ def test_each_step_once(client, sent_referral):
     for body in ({"action": "accept"}, {"action": "decline", "reason": "late"}):
         response = client.post(url, body)
         assert response.status_code == 409
-        assert "already done" in response.content.decode()
+        assert "sudah dilakukan" in response.content.decode()
     assert snapshot(sent_referral) == before
 
 

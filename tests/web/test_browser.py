@@ -23,6 +23,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 @pytest.fixture
 def browser_page(allow_sync_orm_under_playwright):
+    if not os.path.exists(CHROMIUM):
+        # bin/test installs Debian's Chromium when it can (root); CI always has it.
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set BASODARA_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

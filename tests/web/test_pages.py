@@ -271,14 +271,25 @@ def test_caseload_is_for_supervisors_only(request, page_as, persona):
 
 def test_caseload_review(page_as, supervisor, admin_user, worker, late_client, django_assert_max_num_queries):
     c = page_as(supervisor)
-    # session, user, sites, per-worker aggregate, cascade aggregate, unread count
-    with django_assert_max_num_queries(8):
+    # session, user, site tz, groups, social workers, per-worker aggregate, cascade aggregate,
+    # incidents, unread count
+    with django_assert_max_num_queries(11):
         r = c.get("/caseload/")
     assert r.status_code == 200
     workers = r.context["workers"]
     assert [(w["worker_id"], w["clients"], w["late"]) for w in workers] == [(worker.pk, 1, 1)]
-    assert r.context["cascade"][0]["count"] == 1
+    assert r.context["cascade"]["stages"][0]["count"] == 1
+    body = r.content.decode()
+    for report in ("caseload", "cascade", "incidents"):
+        assert f"/api/v1/reports/{report}/?site={late_client.site_id}&amp;from=" in body
     assert page_as(admin_user).get("/caseload/", {"site": late_client.site_id}).status_code == 200
+
+
+def test_caseload_review_bad_filter_shows_at_its_field(page_as, supervisor, late_client):
+    r = page_as(supervisor).get("/caseload/", {"from": "2026-05-01", "to": "2026-04-01"})
+    assert r.status_code == 200
+    assert 'id="f-from-error"' in r.content.decode()
+    assert r.context["scope"].end >= r.context["scope"].start  # the default period instead
 
 
 def _notify(user, text="Refill terlewat"):

@@ -355,7 +355,7 @@ def test_illegal_step_is_a_clear_message(page_as, make_referral, facility_staff,
     r = page_as(facility_staff).post(f"/referrals/{completed.pk}/accept/", follow=True)
     body = r.content.decode()
     assert r.status_code == 200
-    assert 'class="alert alert-danger"' in body and "Completed" in body
+    assert 'class="alert alert-danger"' in body and "Selesai" in body
     r = page_as(volunteer).post(f"/referrals/{completed.pk}/cancel/", {"reason": "x"}, follow=True)
     assert 'class="alert alert-danger"' in r.content.decode()
     completed.refresh_from_db()
@@ -369,7 +369,7 @@ def test_send_without_consent_is_a_message_not_a_crash(page_as, client_a, volunt
     r = page_as(volunteer).post(f"/referrals/{referral.pk}/send/", {})
     body = r.content.decode()
     assert r.status_code == 200
-    assert 'class="alert alert-danger"' in body and "consent" in body
+    assert 'class="alert alert-danger"' in body and "setuju" in body
     referral.refresh_from_db()
     assert referral.status == "draft"
     # To a centre service consent to share is not needed.

@@ -1,0 +1,218 @@
+"""`reports/caseload/`, `reports/cascade/` and `reports/incidents/` (SPEC §8): JSON, or a
+CSV/XLSX download with `?format=csv|xlsx`. Filters: site (admins), group, worker, from, to."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from outreach.models import IncidentStatus, Urgency
+
+from . import access, caseload, incidents
+from .export import CSVRenderer, XLSXRenderer
+from .referrals import FigureSerializer  # value, n, definition
+from .scope import ReportQuery, resolve
+
+FORMAT = OpenApiParameter(
+    "format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"], description="A download instead of JSON."
+)
+
+
+class ScopeSerializer(serializers.Serializer):
+    site = serializers.IntegerField(allow_null=True)
+    group = serializers.IntegerField(allow_null=True)
+    worker = serializers.IntegerField(allow_null=True)
+    period_from = serializers.DateField()
+    period_to = serializers.DateField()
+
+
+class WorkerRowSerializer(serializers.Serializer):
+    worker_id = serializers.IntegerField()
+    worker = serializers.CharField()
+    username = serializers.CharField()
+    clients = serializers.IntegerField()
+    due = serializers.IntegerField()
+    late = serializers.IntegerField()
+    ltfu = serializers.IntegerField()
+    visits = serializers.IntegerField()
+    days_since_last_visit = serializers.IntegerField(allow_null=True)
+    never_visited = serializers.IntegerField()
+    open_referrals = serializers.IntegerField()
+    open_incidents = serializers.IntegerField()
+
+
+class CaseloadReportSerializer(ScopeSerializer):
+    workers = WorkerRowSerializer(many=True)
+    definitions = serializers.DictField(child=serializers.CharField())
+
+
+class StageSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    percent = serializers.IntegerField(help_text="Of the registered.")
+    of_previous = serializers.IntegerField(allow_null=True, help_text="Of the stage before.")
+    definition = serializers.CharField()
+
+
+class FlowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    definition = serializers.CharField()
+
+
+class CascadeReportSerializer(ScopeSerializer):
+    stages = StageSerializer(many=True)
+    flows = FlowSerializer(many=True)
+
+
+class MeasureSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+
+
+class UrgencyRowSerializer(serializers.Serializer):
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    count = serializers.IntegerField()
+    median_minutes_to_acknowledge = MeasureSerializer()
+    median_minutes_to_resolve = MeasureSerializer()
+    acknowledged_within_target = MeasureSerializer()
+    resolved_within_target = MeasureSerializer()
+
+
+class IncidentReportSerializer(ScopeSerializer):
+    total = serializers.IntegerField()
+    total_definition = serializers.CharField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_kind = serializers.DictField(child=serializers.IntegerField())
+    median_minutes_to_acknowledge = FigureSerializer()
+    median_minutes_to_resolve = FigureSerializer()
+    acknowledged_within_target = FigureSerializer()
+    resolved_within_target = FigureSerializer()
+    by_urgency = UrgencyRowSerializer(many=True)
+
+
+class ReportView(APIView):
+    """A report for the caller's reach (reports.access), narrowed by the query's filters."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+    name = ""  # the download's file name starts with it
+
+    def figures(self, user, scope) -> dict:
+        raise NotImplementedError
+
+    def tables(self, data) -> list:
+        raise NotImplementedError
+
+    def get(self, request):
+        if not access.may_see_reports(request.user):
+            raise PermissionDenied
+        scope = resolve(request.user, request.query_params)
+        self.scope = scope
+        return Response({**scope.as_dict(), **self.figures(request.user, scope)})
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is not None and renderer.format in ("csv", "xlsx") and response.status_code == 200:
+            scope = self.scope
+            site = scope.site.code if scope.site else "all"
+            filename = f"{self.name}-{site}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.{renderer.format}"
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class CaseloadReportView(ReportView):
+    """Per social worker: clients in care, due, late, LTFU, visits in the period, days since
+    the longest-waiting client's last visit, never visited, open referrals and incidents."""
+
+    name = "caseload"
+    COLUMNS = (
+        "clients",
+        "due",
+        "late",
+        "ltfu",
+        "visits",
+        "days_since_last_visit",
+        "never_visited",
+        "open_referrals",
+        "open_incidents",
+    )
+
+    @extend_schema(parameters=[ReportQuery, FORMAT], responses=CaseloadReportSerializer)
+    def get(self, request):
+        return super().get(request)
+
+    def figures(self, user, scope):
+        return {
+            "workers": caseload.caseload_by_worker(user, scope),
+            "definitions": {k: str(v) for k, v in caseload.CASELOAD_DEFINITIONS.items()},
+        }
+
+    def tables(self, data):
+        header = ("worker", "username", *self.COLUMNS)
+        rows = [(w["worker"], w["username"], *(w[c] for c in self.COLUMNS)) for w in data["workers"]]
+        definitions = [(k, v) for k, v in data["definitions"].items()]
+        return [(_("Caseload"), header, rows), (_("Definitions"), ("figure", "definition"), definitions)]
+
+
+class CascadeReportView(ReportView):
+    """The care cascade now (registered → on ART → refilled on time → VL tested →
+    suppressed) and the period's LTFU and returns to treatment."""
+
+    name = "cascade"
+
+    @extend_schema(parameters=[ReportQuery, FORMAT], responses=CascadeReportSerializer)
+    def get(self, request):
+        return super().get(request)
+
+    def figures(self, user, scope):
+        return caseload.cascade(user, scope)
+
+    def tables(self, data):
+        header = ("figure", "label", "count", "percent_of_registered", "percent_of_previous", "definition")
+        rows = [
+            (s["key"], s["label"], s["count"], s["percent"], s["of_previous"], s["definition"]) for s in data["stages"]
+        ]
+        rows += [(f["key"], f["label"], f["count"], None, None, f["definition"]) for f in data["flows"]]
+        return [(_("Cascade"), header, rows)]
+
+
+class IncidentReportView(ReportView):
+    """Incidents reported in the period: counts, median times to acknowledge and resolve,
+    and the share within each incident's targets, overall and by urgency."""
+
+    name = "incidents"
+    FIGURES = (
+        "median_minutes_to_acknowledge",
+        "median_minutes_to_resolve",
+        "acknowledged_within_target",
+        "resolved_within_target",
+    )
+
+    @extend_schema(parameters=[ReportQuery, FORMAT], responses=IncidentReportSerializer)
+    def get(self, request):
+        return super().get(request)
+
+    def figures(self, user, scope):
+        return incidents.incident_report(user, scope)
+
+    def tables(self, data):
+        summary = [("total", data["total"], data["total"], data["total_definition"])]
+        summary += [(k, data[k]["value"], data[k]["n"], data[k]["definition"]) for k in self.FIGURES]
+        summary += [(f"status:{s}", n, n, str(IncidentStatus(s).label)) for s, n in data["by_status"].items()]
+        summary += [(f"kind:{k}", n, n, "") for k, n in data["by_kind"].items()]
+        urgency_header = ("urgency", "count", *(f"{k}{suffix}" for k in self.FIGURES for suffix in ("", "_n")))
+        urgency_rows = [
+            (row["urgency"], row["count"], *(v for k in self.FIGURES for v in (row[k]["value"], row[k]["n"])))
+            for row in data["by_urgency"]
+        ]
+        return [
+            (_("Incidents"), ("figure", "value", "n", "definition"), summary),
+            (_("By urgency"), urgency_header, urgency_rows),
+        ]

@@ -1,0 +1,108 @@
+"""The filters every report takes (site, group, worker, period), checked against the
+caller's reach: a site, group or worker out of reach is a 400 on that field, like any
+unknown id, so the answer does not tell whether it exists."""
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from cases import access as cases_access
+from cases.models import Role, Site, SupportGroup, User
+
+MAX_PERIOD_DAYS = 731
+DEFAULT_PERIOD_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Scope:
+    site: Site | None  # None: every site (admins only)
+    tz: datetime.tzinfo
+    today: datetime.date
+    start: datetime.date
+    end: datetime.date
+    group: SupportGroup | None = None
+    worker: User | None = None
+
+    @property
+    def since(self) -> datetime.datetime:
+        """The first instant of the period, site-local."""
+        return datetime.datetime.combine(self.start, datetime.time.min, tzinfo=self.tz)
+
+    @property
+    def until(self) -> datetime.datetime:
+        """The first instant after the period, site-local."""
+        return datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=self.tz)
+
+    def as_dict(self) -> dict:
+        return {
+            "site": self.site.pk if self.site else None,
+            "group": self.group.pk if self.group else None,
+            "worker": self.worker.pk if self.worker else None,
+            "period_from": self.start,
+            "period_to": self.end,
+        }
+
+
+class ReportQuery(serializers.Serializer):
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=Site.objects.none(),
+        required=False,
+        help_text=gettext_lazy("Admins choose a site (default: every site); others get their own."),
+    )
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=SupportGroup.objects.none(),
+        required=False,
+        help_text=gettext_lazy("Only this support group's clients."),
+    )
+    worker = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), required=False, help_text=gettext_lazy("Only this social worker's clients.")
+    )
+    # `from` is a Python keyword: the field is declared under it in __init__.
+    to = serializers.DateField(required=False, help_text=gettext_lazy("Last day (site-local), default today."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = serializers.DateField(
+            required=False,
+            help_text=gettext_lazy("First day (site-local), default 29 days before `to`."),
+        )
+        user = self.context.get("user")
+        if user is not None:
+            self.fields["site"].queryset = cases_access.sites_visible_to(user)
+            self.fields["group"].queryset = cases_access.support_groups_visible_to(user)
+            self.fields["worker"].queryset = cases_access.users_visible_to(user).filter(role=Role.SOCIAL_WORKER)
+
+    def validate(self, attrs):
+        to, start = attrs.get("to"), attrs.get("from")
+        if to and start and start > to:
+            raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+        if to and start and (to - start).days > MAX_PERIOD_DAYS:
+            raise serializers.ValidationError({"from": _("The period can be at most two years.")})
+        return attrs
+
+
+def resolve(user, params) -> Scope:
+    """The scope of a report for `user` from query `params`; a DRF ValidationError (400)
+    for a bad filter."""
+    query = ReportQuery(data=params, context={"user": user})
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    site = data.get("site") if cases_access.is_admin(user) else user.site
+    group, worker = data.get("group"), data.get("worker")
+    if site is not None and group is not None and group.site_id != site.pk:
+        raise serializers.ValidationError({"group": _("This group is not at the chosen site.")})
+    if site is not None and worker is not None and worker.site_id != site.pk:
+        raise serializers.ValidationError({"worker": _("This social worker is not at the chosen site.")})
+    tz = site.tzinfo if site is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    today = timezone.localdate(timezone=tz)
+    end = data.get("to") or today
+    start = data.get("from") or end - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if start > end:
+        raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+    return Scope(site=site, tz=tz, today=today, start=start, end=end, group=group, worker=worker)
