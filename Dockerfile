@@ -10,6 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# pg_dump/pg_restore for `manage.py backup` and `restore`: Debian 12's client is
+# PostgreSQL 15, the version of the compose database (a dump needs a client >= server).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 # Requirements first, so a code change does not reinstall them. psycopg[binary] ships
 # its own libpq, so the slim image needs no compiler.
 COPY requirements.txt ./

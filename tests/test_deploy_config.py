@@ -393,3 +393,13 @@ def test_web_healthcheck_passes_against_production_gunicorn(services, tmp_path):
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=10)
+
+
+def test_image_has_the_backup_tools_of_the_database_version(services):
+    """`manage.py backup` runs pg_dump inside the image: it must be there, and Debian 12's
+    client (PostgreSQL 15) must not be older than the compose database."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "python:3.11-slim" in dockerfile  # Debian 12 (bookworm): postgresql-client is 15
+    assert "apt-get install -y --no-install-recommends postgresql-client" in dockerfile
+    major = int(services["db"]["image"].split(":")[1].split(".")[0])
+    assert major <= 15, "the image's pg_dump (15) would be older than the database"
