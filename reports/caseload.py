@@ -30,14 +30,7 @@ def may_review_caseload(user) -> bool:
 def scoped_clients(user, scope):
     """Client rows (as of `scope.today`) the report counts: the user's reach narrowed by
     the scope's site, group and worker."""
-    clients = access.report_clients(user)
-    if scope.site is not None:
-        clients = clients.filter(site=scope.site)
-    if scope.group is not None:
-        clients = clients.filter(support_groups=scope.group)
-    if scope.worker is not None:
-        clients = clients.filter(assigned_social_worker=scope.worker)
-    return client_rows(clients, today=scope.today)
+    return client_rows(scope.narrow(access.report_clients(user)), today=scope.today)
 
 
 def _count_per_client(queryset):

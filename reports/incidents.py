@@ -27,13 +27,7 @@ def scoped_incidents(user, scope):
     # By id: the visible set may be DISTINCT (volunteers), which aggregates must not see.
     incidents = Incident.objects.filter(pk__in=visible.values("pk"))
     incidents = incidents.filter(reported_at__gte=scope.since, reported_at__lt=scope.until)
-    if scope.site is not None:
-        incidents = incidents.filter(site=scope.site)
-    if scope.group is not None:
-        incidents = incidents.filter(client__support_groups=scope.group)
-    if scope.worker is not None:
-        incidents = incidents.filter(client__assigned_social_worker=scope.worker)
-    return incidents.order_by()
+    return scope.narrow(incidents, group="client__support_groups", worker="client__assigned_social_worker").order_by()
 
 
 def _median_minutes(durations):

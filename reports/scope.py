@@ -39,6 +39,13 @@ class Scope:
         """The first instant after the period, site-local."""
         return datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=self.tz)
 
+    def narrow(self, queryset, *, site="site", group="support_groups", worker="assigned_social_worker"):
+        """`queryset` limited to the scope's site, group and worker, through the given paths."""
+        for path, value in ((site, self.site), (group, self.group), (worker, self.worker)):
+            if value is not None:
+                queryset = queryset.filter(**{path: value})
+        return queryset
+
     def as_dict(self) -> dict:
         return {
             "site": self.site.pk if self.site else None,
