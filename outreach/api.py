@@ -331,7 +331,7 @@ class IncidentViewSet(ListRetrieveCreateUpdate):
         serializer = self.get_serializer(incident, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         incident = services.incident_update(actor=request.user, incident=incident, **serializer.validated_data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=incident.pk)).data)
+        return Response(self.get_serializer(self._reread(incident)).data)
 
     def _move(self, request, pk, action_name):
         incident = self.get_object()
@@ -342,7 +342,12 @@ class IncidentViewSet(ListRetrieveCreateUpdate):
         incident = services.incident_transition(
             actor=request.user, incident=incident, action=action_name, **body.validated_data
         )
-        return Response(self.get_serializer(self.get_queryset().get(pk=incident.pk)).data)
+        return Response(self.get_serializer(self._reread(incident)).data)
+
+    def _reread(self, incident):
+        """The incident as the list shows it; the one just written if the change took it out
+        of the caller's reach (a volunteer who removed themselves from the responders)."""
+        return self.get_queryset().filter(pk=incident.pk).first() or incident
 
     @extend_schema(request=IncidentActionSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])

@@ -233,3 +233,13 @@ def test_acknowledged_in_time_is_not_a_breach(incident, as_user, supervisor):
     Incident.objects.filter(pk=incident.pk).update(ack_due_at=timezone.now() - datetime.timedelta(minutes=1))
     reminders.run_all()
     assert not Notification.objects.filter(kind="incident_breach").exists()
+
+
+def test_volunteer_who_leaves_the_responders_gets_200_then_404(as_user, incident, volunteer, worker):
+    """Found by the schema fuzz: the answer re-read the incident through the caller's reach,
+    which the update itself had just ended (500)."""
+    api = as_user(volunteer)
+    r = api.patch(f"/api/v1/incidents/{incident.pk}/", {"responders": [worker.pk]}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["responders"] == [worker.pk]
+    assert api.get(f"/api/v1/incidents/{incident.pk}/").status_code == 404
