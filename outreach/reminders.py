@@ -1,7 +1,8 @@
 """Outreach's part of the reminder engine: incident targets breached → the site's supervisors,
 once per incident and target, through the one notification outbox (cases.reminders)."""
 
-from django.db.models import DateField, Max, OuterRef, Subquery
+from django.db.models import DateField, OuterRef, Subquery
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,11 +44,12 @@ def _render_breach(notification):
 
 
 def last_visit_date():
+    # The latest visit's date: one entry of visit_client_latest_idx per client, where a MAX
+    # over the dates read all of them (a fifth of the caseload report at 500 000 visits).
     return Subquery(
         HomeVisit.objects.filter(client=OuterRef("pk"))
-        .values("client")
-        .annotate(last=Max("visited_at__date"))
-        .values("last")[:1],
+        .order_by("-visited_at")
+        .values(last=TruncDate("visited_at"))[:1],
         output_field=DateField(),
     )
 

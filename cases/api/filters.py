@@ -3,7 +3,7 @@ from django import forms
 from django.db.models import Q
 
 from cases.models import Client, ClientStatus
-from cases.selectors import ArvState
+from cases.selectors import ArvState, with_arv_state
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -30,11 +30,15 @@ class ClientFilter(django_filters.FilterSet):
         choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
     )
     q = django_filters.CharFilter(method="search", max_length=100, label="Code or name contains")
-    arv_state = django_filters.ChoiceFilter(choices=ArvState.choices, field_name="arv_state")
+    # Computed for the rows it filters only: the list counts clients without it (cases.api.rows).
+    arv_state = django_filters.ChoiceFilter(choices=ArvState.choices, method="by_arv_state")
 
     class Meta:
         model = Client
         fields = ["status", "arv_state", "group", "assigned_to", "companion", "site", "possible_duplicate", "q"]
+
+    def by_arv_state(self, queryset, name, value):
+        return with_arv_state(queryset).filter(arv_state=value)
 
     def search(self, queryset, name, value):
         value = value.strip()
