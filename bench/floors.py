@@ -1,0 +1,343 @@
+"""The raw SQL floors of bench/endpoints.py: for each endpoint, the least SQL that returns
+the same JSON, scoped by the same rules as cases/access.py, outreach/access.py and
+referrals/access.py (SPEC §7), written by hand.
+
+Each function returns (sql, params) for one prepared statement through psycopg. The
+statement returns the whole JSON document as text; only what SQL cannot do is left to
+Python: Fernet decryption of NIK, phone and address (bench/endpoints.py substitutes the
+ciphertexts, and times that too). Reads that the app logs (a client's detail and
+timeline) write their access-log entry in the same statement, as a data-modifying CTE.
+
+The guardian permission ids are parameters (`perm`): a floor may know its constants.
+"""
+
+# --- who sees which clients (cases.access._scoped_clients) --------------------------------------
+
+_USER_GRANT = (
+    "SELECT g.content_object_id FROM cases_clientuserobjectpermission g "
+    "WHERE g.user_id = %(user)s AND g.permission_id = %(perm)s AND (g.expires_at IS NULL OR g.expires_at > now())"
+)
+_GROUP_GRANT = (
+    "SELECT gg.content_object_id FROM cases_clientgroupobjectpermission gg "
+    "JOIN cases_user_groups ug ON ug.group_id = gg.group_id WHERE ug.user_id = %(user)s AND gg.permission_id = %(perm)s"
+)
+CLIENT_SCOPE = {
+    "admin": "TRUE",
+    "supervisor": "c.site_id = %(site)s",
+    "social_worker": f"c.site_id = %(site)s AND c.id IN ({_USER_GRANT})",
+    "volunteer": "c.site_id = %(site)s AND c.consent_withdrawn_on IS NULL "
+    f"AND c.id IN ({_GROUP_GRANT} UNION ALL {_USER_GRANT})",
+    "facility_staff": "FALSE",
+}
+MEETING_SCOPE = {
+    "admin": "TRUE",
+    "supervisor": "m.support_group_id IN (SELECT id FROM cases_supportgroup WHERE site_id = %(site)s)",
+    "social_worker": "m.support_group_id IN (SELECT id FROM cases_supportgroup WHERE site_id = %(site)s)",
+    "volunteer": "m.support_group_id IN (SELECT sg.id FROM cases_supportgroup sg "
+    "JOIN cases_user_groups ug ON ug.group_id = sg.auth_group_id WHERE ug.user_id = %(user)s)",
+}
+INCIDENT_SCOPE = {
+    "admin": "TRUE",
+    "supervisor": "i.site_id = %(site)s",
+    "social_worker": "i.site_id = %(site)s",
+    "volunteer": "i.site_id = %(site)s AND (i.reported_by_id = %(user)s OR EXISTS (SELECT FROM "
+    "outreach_incident_responders ir WHERE ir.incident_id = i.id AND ir.user_id = %(user)s))",
+}
+REFERRAL_SCOPE = {
+    "admin": "TRUE",
+    "supervisor": "EXISTS (SELECT FROM cases_client rc WHERE rc.id = f.client_id AND rc.site_id = %(site)s)",
+    "social_worker": "f.client_id IN (SELECT id FROM visible)",
+    "volunteer": "f.client_id IN (SELECT id FROM visible)",
+}
+
+# --- a client row as ClientSerializer writes it ------------------------------------------------
+
+# `p` is a client row joined with its site's "today" (site-local) and offsets.
+_ROW_SOURCE = (
+    "SELECT c.*, (now() AT TIME ZONE s.timezone)::date AS today, s.ltfu_days, s.refill_upcoming_days "
+    "FROM cases_client c JOIN cases_site s ON s.id = c.site_id"
+)
+_ARV_STATE = """CASE WHEN p.status = 'ltfu' THEN 'ltfu'
+    WHEN p.status <> 'active' OR p.next_refill_due IS NULL THEN NULL
+    WHEN p.next_refill_due + p.ltfu_days <= p.today THEN 'ltfu'
+    WHEN p.next_refill_due < p.today THEN 'late'
+    WHEN p.next_refill_due <= p.today + p.refill_upcoming_days THEN 'due'
+    ELSE 'on_time' END"""
+CLIENT_FIELD_SQL = {
+    "id": "p.id",
+    "code": "p.code",
+    "site": "p.site_id",
+    "full_name": "p.full_name",
+    "nickname": "p.nickname",
+    "sex": "p.sex",
+    "date_of_birth": "p.date_of_birth",
+    "phone": "p.phone",
+    "address": "p.address",
+    "nik": "p.nik",
+    "hiv_diagnosis_date": "p.hiv_diagnosis_date",
+    "art_start_date": "p.art_start_date",
+    "art_facility": "p.art_facility_id",
+    "regimen": "p.regimen",
+    "status": "p.status",
+    "consent_date": "p.consent_date",
+    "consent_sms": "p.consent_sms",
+    "consent_share": "p.consent_share",
+    "consent_withdrawn_on": "p.consent_withdrawn_on",
+    "family_disclosure": "p.family_disclosure",
+    "pregnant": "p.pregnant",
+    "assigned_social_worker": "p.assigned_social_worker_id",
+    "companion": "p.companion_id",
+    # SupportGroup's ordering is (site, name), and Site's is code.
+    "support_groups": "coalesce((SELECT json_agg(sg.id ORDER BY gs.code, sg.name) FROM cases_client_support_groups m "
+    "JOIN cases_supportgroup sg ON sg.id = m.supportgroup_id JOIN cases_site gs ON gs.id = sg.site_id "
+    "WHERE m.client_id = p.id), '[]'::json)",
+    "possible_duplicate": "p.possible_duplicate",
+    "version": "p.version",
+    "next_refill_due": "p.next_refill_due",
+    "days_late": "CASE WHEN p.next_refill_due IS NULL THEN NULL ELSE greatest(p.today - p.next_refill_due, 0) END",
+    "arv_state": _ARV_STATE,
+    "last_visit_date": "(SELECT (v.visited_at AT TIME ZONE %(tz)s)::date FROM outreach_homevisit v "
+    "WHERE v.client_id = p.id ORDER BY v.visited_at DESC LIMIT 1)",
+    "open_referrals": "(SELECT count(*) FROM referrals_referral r WHERE r.client_id = p.id "
+    "AND r.status IN ('draft', 'sent', 'accepted'))",
+}
+
+
+def client_row(fields):
+    return "json_build_object(" + ", ".join(f"'{name}', {CLIENT_FIELD_SQL[name]}" for name in fields) + ")"
+
+
+def client_list(role, fields, *, limit):
+    """GET clients/?page_size=`limit`: count, next, previous and the first page by code."""
+    scope = CLIENT_SCOPE[role]
+    if role in ("social_worker", "volunteer"):
+        # A reach of a few hundred clients: read it once, count it, sort it, then fetch the
+        # page (scanning the code index for the few granted clients is the slower plan).
+        reach = f"""
+        WITH v AS MATERIALIZED (SELECT c.id, c.code FROM cases_client c WHERE {scope}),
+             n AS (SELECT count(*) AS n FROM v),
+             p AS ({_ROW_SOURCE} WHERE c.id IN (SELECT id FROM (SELECT id FROM v ORDER BY code LIMIT %(limit)s) t))"""
+    else:
+        reach = f"""
+        WITH n AS (SELECT count(*) AS n FROM cases_client c WHERE {scope}),
+             p AS ({_ROW_SOURCE} WHERE {scope} ORDER BY c.code LIMIT %(limit)s)"""
+    sql = f"""{reach}
+        SELECT json_build_object(
+            'count', n.n,
+            'next', CASE WHEN n.n > %(limit)s THEN %(next)s::text END,
+            'previous', NULL,
+            'results', coalesce((SELECT json_agg({client_row(fields)} ORDER BY p.code) FROM p), '[]'::json)
+        )::text FROM n"""
+    return sql, {"limit": limit}
+
+
+def client_detail(role, fields):
+    """GET clients/{id}/: the row if in reach, and its access-log entry (cases.audit)."""
+    sql = f"""
+        WITH p AS ({_ROW_SOURCE} WHERE c.id = %(client)s AND {CLIENT_SCOPE[role]}),
+             logged AS (INSERT INTO cases_accesslog (at, user_id, action, object_type, object_id, client_id,
+                                                     fields, ip, reason)
+                        SELECT now(), %(user)s, 'read', 'cases.client.detail', p.id::text, p.id, '[]', %(ip)s, ''
+                          FROM p)
+        SELECT {client_row(fields)}::text FROM p"""
+    return sql, {}
+
+
+# --- a client's timeline (reports.timeline) ---------------------------------------------------------
+
+
+def iso(column):
+    """A timestamptz as DRF's JSON encoder writes an aware UTC datetime (…Z, microseconds if any)."""
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"date_part('microseconds', {column})::int %% 1000000 <> 0 THEN to_char({column} AT TIME ZONE 'UTC', '.US') "
+        f"ELSE '' END || 'Z'"
+    )
+
+
+_TIMELINE_DETAILS = {
+    "refill": ("cases_refill", "'pickup_date', d.pickup_date, 'days_supplied', d.days_supplied, "
+               "'next_due', d.next_due, 'facility', d.facility_id, 'missed_doses', d.missed_doses, "
+               "'returned_to_treatment', d.returned_to_treatment"),
+    "viral_load": ("cases_viralload", "'sample_date', d.sample_date, 'copies_per_ml', d.copies_per_ml, "
+                   "'suppressed', d.suppressed"),
+    "visit": ("outreach_homevisit", f"'visited_at', {iso('d.visited_at')}, 'kind', d.kind, 'visitor', d.visitor_id, "
+              "'missed_doses_7d', d.missed_doses_7d, 'next_visit_date', d.next_visit_date"),
+    "service": ("outreach_servicerecord", "'date', d.date, 'service', d.service, 'amount', d.amount, "
+                "'provider', d.provider_id"),
+    "meeting": ("outreach_meeting", "'date', d.date, 'topic', d.topic, 'support_group', d.support_group_id"),
+    "incident": ("outreach_incident", f"'reported_at', {iso('d.reported_at')}, 'kind', d.kind, "
+                 "'urgency', d.urgency, 'status', d.status"),
+    "referral": ("referrals_referral", f"'created_at', {iso('d.created_at')}, 'service', d.service, "
+                 "'to_facility', d.to_facility_id, 'status', d.status, 'urgency', d.urgency"),
+}  # fmt: skip
+
+
+def timeline(role, *, limit):
+    """GET clients/{id}/timeline/: count, next and the newest page of every record type."""
+    details = " ".join(
+        f"WHEN '{kind}' THEN (SELECT json_build_object('type', '{kind}', 'id', d.id, 'at', {iso('e.at')}, {fields}) "
+        f"FROM {table} d WHERE d.id = e.id)"
+        for kind, (table, fields) in _TIMELINE_DETAILS.items()
+    )
+    records = "IN (SELECT id FROM visible)"
+    sql = f"""
+        WITH visible AS (SELECT c.id FROM cases_client c WHERE c.id = %(client)s AND {CLIENT_SCOPE[role]}),
+             logged AS (INSERT INTO cases_accesslog (at, user_id, action, object_type, object_id, client_id,
+                                                     fields, ip, reason)
+                        SELECT now(), %(user)s, 'read', 'cases.client.timeline', v.id::text, v.id, '[]', %(ip)s, ''
+                          FROM visible v),
+             ev AS (
+                SELECT 'refill'::text AS type, r.id, r.pickup_date::timestamptz AS at
+                  FROM cases_refill r WHERE r.client_id {records}
+                UNION ALL SELECT 'viral_load', x.id, x.sample_date::timestamptz
+                  FROM cases_viralload x WHERE x.client_id {records}
+                UNION ALL SELECT 'visit', h.id, h.visited_at FROM outreach_homevisit h WHERE h.client_id {records}
+                UNION ALL SELECT 'service', s.id, s.date::timestamptz
+                  FROM outreach_servicerecord s WHERE s.client_id {records}
+                UNION ALL SELECT 'meeting', m.id, m.date::timestamptz
+                  FROM outreach_meeting m JOIN outreach_meeting_attendees a ON a.meeting_id = m.id
+                 WHERE a.client_id = %(client)s AND {MEETING_SCOPE[role]}
+                UNION ALL SELECT 'incident', i.id, i.reported_at
+                  FROM outreach_incident i WHERE i.client_id = %(client)s AND {INCIDENT_SCOPE[role]}
+                UNION ALL SELECT 'referral', f.id, f.created_at
+                  FROM referrals_referral f WHERE f.client_id = %(client)s AND {REFERRAL_SCOPE[role]}
+             ),
+             e AS (SELECT * FROM ev ORDER BY at DESC, type, id DESC LIMIT %(limit)s)
+        SELECT json_build_object(
+            'count', counted.n,
+            'next', CASE WHEN counted.n > %(limit)s THEN %(next)s::text END,
+            'previous', NULL,
+            'results', coalesce((SELECT json_agg(CASE e.type {details} END ORDER BY e.at DESC, e.type, e.id DESC)
+                                   FROM e), '[]'::json)
+        )::text
+        FROM (SELECT count(*) AS n FROM ev) counted, visible"""
+    return sql, {"limit": limit}
+
+
+# --- the supervisor's reports (reports.caseload, reports.api) ---------------------------------------
+
+# The clients a report counts (the reach narrowed to the scope's site), with the ARV state
+# as of the scope's %(today)s and the day each lapsed refill makes them lost to follow-up.
+_REPORT_CLIENTS = f"""
+    SELECT p.id, p.status, p.status IN ('active', 'ltfu') AS in_care, p.assigned_social_worker_id AS worker,
+           p.art_start_date, {_ARV_STATE} AS state, p.next_refill_due + p.ltfu_days AS ltfu_on
+      FROM (SELECT c.*, %(today)s::date AS today, s.ltfu_days, s.refill_upcoming_days
+              FROM cases_client c JOIN cases_site s ON s.id = c.site_id
+             WHERE c.site_id = %(site)s AND {{scope}}) p"""
+_SCOPE_JSON = (
+    "'site', %(site)s::int, 'group', NULL, 'worker', NULL, 'period_from', %(start)s::date, 'period_to', %(end)s::date"
+)
+
+
+def round_half_even(numerator, denominator):
+    """Python's round(numerator / denominator) for non-negative integers (SQL rounds halves up)."""
+    q, r = f"(({numerator}) / ({denominator}))", f"(({numerator}) %% ({denominator}))"
+    return f"({q} + CASE WHEN 2 * {r} > ({denominator}) THEN 1 WHEN 2 * {r} = ({denominator}) THEN {q} %% 2 ELSE 0 END)"
+
+
+def caseload(role):
+    """GET reports/caseload/: per worker, one aggregate over the clients in care, each
+    figure from one set-based pass over its table (hash-joined), not a subquery per client."""
+    sql = f"""
+        WITH c AS ({_REPORT_CLIENTS.format(scope=CLIENT_SCOPE[role])}),
+             cw AS (SELECT * FROM c WHERE c.in_care AND c.worker IS NOT NULL),
+             lv AS (SELECT v.client_id, max(v.visited_at) AS at FROM outreach_homevisit v GROUP BY v.client_id),
+             vp AS (SELECT v.client_id, count(*) AS n FROM outreach_homevisit v
+                     WHERE v.visited_at >= %(since)s AND v.visited_at < %(until)s GROUP BY v.client_id),
+             orf AS (SELECT r.client_id, count(*) AS n FROM referrals_referral r
+                      WHERE r.status IN ('draft', 'sent', 'accepted') GROUP BY r.client_id),
+             inc AS (SELECT i.client_id, count(*) AS n FROM outreach_incident i
+                      WHERE i.status IN ('reported', 'acknowledged', 'responding') GROUP BY i.client_id),
+             a AS (SELECT cw.worker, count(*) AS clients,
+                          count(*) FILTER (WHERE cw.state = 'due') AS due,
+                          count(*) FILTER (WHERE cw.state = 'late') AS late,
+                          count(*) FILTER (WHERE cw.state = 'ltfu') AS ltfu,
+                          coalesce(sum(vp.n), 0) AS visits,
+                          min((lv.at AT TIME ZONE %(tz)s)::date) AS oldest,
+                          count(*) FILTER (WHERE lv.at IS NULL) AS never_visited,
+                          coalesce(sum(orf.n), 0) AS open_referrals,
+                          coalesce(sum(inc.n), 0) AS open_incidents
+                     FROM cw LEFT JOIN lv ON lv.client_id = cw.id LEFT JOIN vp ON vp.client_id = cw.id
+                          LEFT JOIN orf ON orf.client_id = cw.id LEFT JOIN inc ON inc.client_id = cw.id
+                    GROUP BY cw.worker)
+        SELECT json_build_object({_SCOPE_JSON},
+            'workers', coalesce(json_agg(json_build_object(
+                'worker_id', u.id, 'worker', coalesce(nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username),
+                'username', u.username, 'clients', a.clients, 'due', a.due, 'late', a.late, 'ltfu', a.ltfu,
+                'visits', a.visits, 'days_since_last_visit', %(today)s::date - a.oldest,
+                'never_visited', a.never_visited, 'open_referrals', a.open_referrals,
+                'open_incidents', a.open_incidents
+            ) ORDER BY u.username), '[]'::json),
+            'definitions', %(definitions)s::json)::text
+        FROM a JOIN cases_user u ON u.id = a.worker"""
+    return sql, {}
+
+
+CASCADE_STAGE_KEYS = ("registered", "on_art", "on_time", "vl_tested", "suppressed")
+CASCADE_FLOW_KEYS = ("ltfu", "returned")
+
+
+def cascade(role):
+    """GET reports/cascade/: the five stages and the period's two flows from one pass over
+    the clients, the latest viral load of the window and the period's returns, hash-joined."""
+    stages = []
+    for i, key in enumerate(CASCADE_STAGE_KEYS):
+        previous = CASCADE_STAGE_KEYS[i - 1] if i else None
+        of_previous = (
+            f"CASE WHEN f.{previous} > 0 THEN {round_half_even(f'100 * f.{key}', f'f.{previous}')} END"
+            if previous
+            else "NULL::int"
+        )
+        stages.append(
+            f"json_build_object('key', '{key}', 'label', %(label_{key})s::text, 'count', f.{key}, "
+            f"'percent', CASE WHEN f.registered > 0 THEN {round_half_even(f'100 * f.{key}', 'f.registered')} "
+            f"ELSE 0 END, 'of_previous', {of_previous}, 'definition', %(definition_{key})s::text)"
+        )
+    flows = [
+        f"json_build_object('key', '{key}', 'label', %(label_{key})s::text, 'count', f.{key}, "
+        f"'definition', %(definition_{key})s::text)"
+        for key in CASCADE_FLOW_KEYS
+    ]
+    on_time = "c.in_care AND c.art_start_date IS NOT NULL AND c.state IN ('on_time', 'due')"
+    sql = f"""
+        WITH c AS ({_REPORT_CLIENTS.format(scope=CLIENT_SCOPE[role])}),
+             vl AS (SELECT DISTINCT ON (v.client_id) v.client_id, v.copies_per_ml
+                      FROM cases_viralload v
+                     WHERE v.sample_date > %(vl_since)s AND v.sample_date <= %(end)s
+                     ORDER BY v.client_id, v.sample_date DESC, v.id DESC),
+             ret AS (SELECT DISTINCT r.client_id FROM cases_refill r
+                      WHERE r.returned_to_treatment AND r.pickup_date >= %(start)s AND r.pickup_date <= %(end)s),
+             f AS (SELECT count(*) FILTER (WHERE c.in_care) AS registered,
+                          count(*) FILTER (WHERE c.in_care AND c.art_start_date IS NOT NULL) AS on_art,
+                          count(*) FILTER (WHERE {on_time}) AS on_time,
+                          count(*) FILTER (WHERE {on_time} AND vl.client_id IS NOT NULL) AS vl_tested,
+                          count(*) FILTER (WHERE {on_time} AND vl.copies_per_ml < 1000) AS suppressed,
+                          count(*) FILTER (WHERE c.in_care AND c.state = 'ltfu'
+                                           AND c.ltfu_on >= %(start)s AND c.ltfu_on <= %(end)s) AS ltfu,
+                          count(*) FILTER (WHERE ret.client_id IS NOT NULL) AS returned
+                     FROM c LEFT JOIN vl ON vl.client_id = c.id LEFT JOIN ret ON ret.client_id = c.id)
+        SELECT json_build_object({_SCOPE_JSON},
+            'stages', json_build_array({", ".join(stages)}),
+            'flows', json_build_array({", ".join(flows)}))::text
+        FROM f"""
+    return sql, {}
+
+
+# --- the overdue-referral scan (referrals.reminders) ---------------------------------------------
+
+_OVERDUE = """FROM referrals_referral r JOIN cases_client c ON c.id = r.client_id
+    JOIN cases_user u ON u.id = r.from_user_id
+    WHERE c.site_id = %(site)s AND u.is_active
+      AND ((r.status = 'sent' AND r.sent_at <= %(sent_before)s)
+           OR (r.status = 'accepted' AND r.due_date < %(today)s))"""
+OVERDUE_SELECT = f"SELECT r.id, r.from_user_id {_OVERDUE}"
+OVERDUE_INSERT = f"""
+    INSERT INTO cases_notification (kind, subject_type, subject_id, recipient_key, recipient_user_id,
+                                    recipient_client_id, site_id, channel)
+    SELECT 'referral_overdue', 'referrals.referral', r.id, 'user:' || r.from_user_id, r.from_user_id, NULL,
+           c.site_id, 'in_app' {_OVERDUE}
+       AND NOT EXISTS (SELECT FROM cases_notification n WHERE n.kind = 'referral_overdue'
+                          AND n.subject_type = 'referrals.referral' AND n.subject_id = r.id
+                          AND n.recipient_key = 'user:' || r.from_user_id)
+    ON CONFLICT DO NOTHING"""
