@@ -29,6 +29,7 @@ COPY cases/ cases/
 COPY referrals/ referrals/
 COPY outreach/ outreach/
 COPY reports/ reports/
+COPY interop/ interop/
 COPY web/ web/
 COPY templates/ templates/
 COPY static/ static/

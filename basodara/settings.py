@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "referrals",
     "outreach",
     "reports",
+    "interop",
     "web",
 ]
 
@@ -261,6 +262,7 @@ CELERY_BEAT_SCHEDULE = {
     # The reminder scan of every app, then delivery of what is still pending (SPEC §6).
     "run-reminders": {"task": "cases.tasks.run_reminders", "schedule": 15 * 60},
     "expire-client-shares": {"task": "cases.tasks.expire_client_shares", "schedule": 15 * 60},
+    "expire-client-imports": {"task": "cases.tasks.expire_client_imports", "schedule": 60 * 60},
 }
 # Publishing a task must not hang a web request or a scan while the broker is down: the
 # outbox row is already saved, and the next scan enqueues it again.

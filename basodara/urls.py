@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("referrals.urls")),
     path("api/v1/", include("outreach.urls")),
     path("api/v1/", include("reports.urls")),
+    path("api/v1/", include("interop.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("2fa/", TwoFactorView.as_view(), name="two-factor"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from .models import (
     Client,
     ClientGroupObjectPermission,
+    ClientImport,
     ClientUserObjectPermission,
     Facility,
     Notification,
@@ -224,6 +225,36 @@ def may_register_client_at(user, *, site, support_groups) -> dict:
         if not support_groups or not {g.pk for g in support_groups} <= own:
             return {"support_groups": _("Choose at least one of your own support groups, and only yours.")}
     return {}
+
+
+def may_import_clients(user) -> bool:
+    """Client lists are imported by admins (into any site) and supervisors (into their own)."""
+    role = role_of(user)
+    return role == Role.ADMIN or (role == Role.SUPERVISOR and user.site_id is not None)
+
+
+def may_import_clients_at(user, site) -> bool:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    return role == Role.SUPERVISOR and site is not None and site.pk == user.site_id
+
+
+def client_imports_visible_to(user) -> QuerySet:
+    """Imports of the sites a user imports into: a supervisor's site's, all for admins."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return ClientImport.objects.all()
+    if role == Role.SUPERVISOR:
+        return ClientImport.objects.filter(site_id=user.site_id)
+    return ClientImport.objects.none()
+
+
+def client_import_for_user(user, pk) -> ClientImport:
+    try:
+        return client_imports_visible_to(user).select_related("site", "created_by", "committed_by").get(pk=pk)
+    except (ClientImport.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def can_assign(user, client) -> bool:

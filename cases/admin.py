@@ -9,6 +9,7 @@ from . import access, services
 from .models import (
     AccessLog,
     Client,
+    ClientImport,
     Facility,
     Notification,
     Refill,
@@ -198,3 +199,13 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "action", "object_type", "object_id", "client", "ip")
     list_filter = ("action",)
     search_fields = ("object_id",)
+
+
+@admin.register(ClientImport)
+class ClientImportAdmin(ReadOnlyAdmin):
+    """The record of each client list imported; the file itself is never shown (it is
+    encrypted, and gone once the import ends). Imports are made on the import page."""
+
+    list_display = ("created_at", "site", "created_by", "status", "total_rows", "created_count", "skipped_count")
+    list_filter = ("status", "site")
+    exclude = ("content",)

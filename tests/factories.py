@@ -80,3 +80,67 @@ def make_client(*, actor, site=None, support_groups=(), **fields) -> Client:
     }
     values.update(fields)
     return services.client_register(actor=actor, support_groups=support_groups, **values)
+
+
+# --- client lists as groups keep them (imports) ------------------------------------------------
+
+IMPORT_HEADERS = [
+    "Nama lengkap",
+    "Nama panggilan",
+    "Jenis kelamin",
+    "Tanggal lahir",
+    "No HP",
+    "NIK",
+    "Kelompok",
+    "Pendamping",
+    "Pekerja sosial",
+    "Tanggal persetujuan",
+    "Setuju SMS",
+]
+
+
+def import_row(full_name, *, nickname="", sex="P", born="17/08/1990", phone="", nik="", group="KDS Sahabat",
+               companion="", worker="", consent="10/01/2026", sms="tidak"):  # fmt: skip
+    """One spreadsheet row under IMPORT_HEADERS."""
+    return [full_name, nickname, sex, born, phone, nik, group, companion, worker, consent, sms]
+
+
+def people(count, *, start=1):
+    """`count` distinct valid rows (different names, birth dates and no NIK)."""
+    return [
+        import_row(f"Klien Impor {n}", nickname=f"K{n}", born=f"{1 + n % 28:02d}/{1 + n % 12:02d}/{1960 + n % 40}")
+        for n in range(start, start + count)
+    ]
+
+
+def csv_bytes(rows, *, headers=IMPORT_HEADERS, delimiter=",", bom=False, title=None):
+    """A CSV file as Excel writes it: optional UTF-8 BOM, optional title line above the header."""
+    import csv
+    import io
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    if title:
+        writer.writerow([title])
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode()
+
+
+def xlsx_bytes(rows, *, headers=IMPORT_HEADERS, sheet="Klien", before=()):
+    """An XLSX workbook whose sheet `sheet` holds the list; `before` names sheets put first."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = before[0] if before else sheet
+    for name in before[1:]:
+        book.create_sheet(name)
+    target = book.active if not before else book.create_sheet(sheet)
+    target.append(headers)
+    for row in rows:
+        target.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

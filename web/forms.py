@@ -4,9 +4,10 @@ check here: a form offers exactly what the API would accept from the same user."
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from cases import access
+from cases import access, importing
 from cases.models import Client, ClientStatus, Refill, Role
 from cases.selectors import ArvState
 from outreach import access as outreach_access
@@ -292,3 +293,99 @@ REFERRAL_ACTION_FORMS = {
     "complete": ReferralCompleteForm,
     "cancel": ReferralReasonForm,
 }
+
+
+# --- client imports -------------------------------------------------------------------------------
+
+
+class ClientImportUploadForm(forms.Form):
+    """A client list to import: the file, its sheet, and the site when the user has a choice."""
+
+    file = forms.FileField(
+        label=_("File (.csv or .xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+        help_text=_("Up to 5000 clients and 5 MB. The row with the column names is found by itself."),
+    )
+    sheet = forms.CharField(
+        label=_("Sheet (XLSX only, optional)"),
+        required=False,
+        max_length=100,
+        help_text=_("Leave empty to read the first sheet."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        sites = access.sites_visible_to(user).order_by("code")
+        if user.site_id is None or sites.count() > 1:
+            self.fields["site"] = forms.ModelChoiceField(label=_("Site"), queryset=sites, initial=user.site_id)
+            self.order_fields(["site", "file", "sheet"])
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # Refused before it is read into memory; the service checks the content itself.
+        if upload.size > importing.MAX_FILE_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(mb)s MB: split it into smaller files.")
+                % {"mb": importing.MAX_FILE_BYTES // 2**20}
+            )
+        return upload
+
+    def site(self):
+        return self.cleaned_data.get("site") or self.user.site
+
+    def content(self):
+        return b"".join(self.cleaned_data["file"].chunks())
+
+
+class ClientImportReviewForm(forms.Form):
+    """The reviewer's choices: a client field per column, what to do with duplicates, and
+    the consent date of rows without one."""
+
+    skip_duplicates = forms.TypedChoiceField(
+        label=_("Rows that look like duplicates"),
+        choices=[("1", _("Skip them")), ("0", _("Import them, flagged as possible duplicates"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    consent_date = forms.DateField(
+        label=_("Consent date for rows without one"),
+        required=False,
+        widget=DATE,
+        help_text=_("Only if every client on the list consented to the programme on this day."),
+    )
+
+    def __init__(self, *args, table, client_import, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— ignore this column —")), *((f.name, capfirst(f.label)) for f in importing.FIELDS)]
+        self.columns = []
+        for index in range(len(table.headers)):
+            name = f"column_{index}"
+            self.fields[name] = forms.ChoiceField(
+                label=table.column_label(index),
+                choices=choices,
+                required=False,
+                initial=client_import.mapping.get(str(index), ""),
+            )
+            self.columns.append(name)
+        self.fields["skip_duplicates"].initial = "1" if client_import.skip_duplicates else "0"
+        self.fields["consent_date"].initial = client_import.consent_date
+
+    def clean(self):
+        cleaned = super().clean()
+        by_field = {}
+        for name in self.columns:
+            if cleaned.get(name):
+                by_field.setdefault(cleaned[name], []).append(name)
+        for field, columns in by_field.items():
+            if len(columns) > 1:
+                label = capfirst(importing.FIELDS_BY_NAME[field].label)
+                for name in columns:
+                    self.add_error(name, _("Only one column can be %(field)s.") % {"field": label})
+        return cleaned
+
+    def column_fields(self):
+        return [self[name] for name in self.columns]
+
+    def mapping(self):
+        return {index: self.cleaned_data[name] for index, name in enumerate(self.columns) if self.cleaned_data[name]}

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from .views import audit, auth, caseload, clients, incidents, notifications, referrals, today
+from .views import audit, auth, caseload, clients, imports, incidents, notifications, referrals, today
 
 
 class IdConverter:
@@ -24,6 +24,8 @@ urlpatterns = [
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("clients/", clients.client_list, name="client-list"),
     path("clients/new/", clients.client_create, name="client-create"),
+    path("clients/import/", imports.import_upload, name="client-import-upload"),
+    path(f"clients/import/{ID}/", imports.import_detail, name="client-import"),
     path(f"clients/{ID}/", clients.client_detail, name="client-detail"),
     path(f"clients/{ID}/edit/", clients.client_edit, name="client-edit"),
     path(f"clients/{ID}/visits/new/", clients.visit_create, name="visit-create"),

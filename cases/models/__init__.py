@@ -1,5 +1,6 @@
 from .arv import DaysSupplied, Refill, Tracing, TracingAttempt, TracingMethod, TracingOutcome, TracingStatus, ViralLoad
 from .audit import AccessAction, AccessLog
+from .imports import IMPORT_OPEN_STATUSES, ClientImport, ImportStatus
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .registry import (
     Client,
@@ -30,11 +31,13 @@ from .registry import (
 from .security import LoginFailure
 
 __all__ = [
+    "IMPORT_OPEN_STATUSES",
     "AccessAction",
     "AccessLog",
     "Client",
     "ClientCodeCounter",
     "ClientGroupObjectPermission",
+    "ClientImport",
     "ClientStatus",
     "ClientUserObjectPermission",
     "DaysSupplied",
@@ -43,6 +46,7 @@ __all__ = [
     "FamilyDisclosure",
     "GrantKind",
     "GroupKind",
+    "ImportStatus",
     "LoginFailure",
     "Notification",
     "NotificationChannel",

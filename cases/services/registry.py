@@ -228,9 +228,19 @@ def _validate_groups(client, support_groups):
         raise ValidationError({"support_groups": _("Support groups must be of the client's site.")})
 
 
-@transaction.atomic
-def client_register(*, actor, support_groups=(), **fields) -> Client:
-    """Register a client at a site; its code is generated and its grants created."""
+# Checked by client_register's full_clean with a query each; client_check_new leaves them
+# out so that an import can check thousands of rows whose related objects it loaded itself.
+_RELATED_FIELDS = ("site", "art_facility", "assigned_social_worker", "companion")
+
+
+def client_check_new(*, actor, support_groups=(), **fields) -> Client:
+    """The client `actor` would register, unsaved, or the ValidationError client_register
+    would raise: the same rules, without the checks that need the database (a free code,
+    related rows that exist). Runs no query for an admin or supervisor.
+
+    Field errors of groups, assignees and the model come together, so that a form or an
+    import row shows every mistake at once.
+    """
     support_groups = list(support_groups)
     client = Client(**fields)
     if actor.role == Role.SOCIAL_WORKER and not access.is_admin(actor):
@@ -241,9 +251,30 @@ def client_register(*, actor, support_groups=(), **fields) -> Client:
     errors = access.may_register_client_at(actor, site=client.site, support_groups=support_groups)
     if errors:
         raise ValidationError(errors)
-    _validate_groups(client, support_groups)
-    _validate_assignees(client, client.assigned_social_worker, client.companion)
+    errors = {}
+    checks = (
+        lambda: _validate_groups(client, support_groups),
+        lambda: _validate_assignees(client, client.assigned_social_worker, client.companion),
+        lambda: client.full_clean(
+            exclude=["code", *_RELATED_FIELDS], validate_unique=False, validate_constraints=False
+        ),
+    )
+    for check in checks:
+        try:
+            check()
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
     _derive_keys(client)
+    return client
+
+
+@transaction.atomic
+def client_register(*, actor, support_groups=(), **fields) -> Client:
+    """Register a client at a site; its code is generated and its grants created."""
+    support_groups = list(support_groups)
+    client = client_check_new(actor=actor, support_groups=support_groups, **fields)
     client.code = _next_client_code(client.site)
     client.full_clean()
     client.save()

@@ -4,7 +4,19 @@ from tests.factories import PASSWORD
 
 
 @pytest.mark.parametrize(
-    "path", ["site", "facility", "supportgroup", "user", "client", "refill", "viralload", "tracing", "notification"]
+    "path",
+    [
+        "site",
+        "facility",
+        "supportgroup",
+        "user",
+        "client",
+        "refill",
+        "viralload",
+        "tracing",
+        "notification",
+        "clientimport",
+    ],
 )
 def test_admin_lists_open_for_admins_and_offer_no_delete(client, admin_user, client_a, path):
     assert client.login(username=admin_user.username, password=PASSWORD)

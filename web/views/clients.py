@@ -54,6 +54,7 @@ def client_list(request):
         "clients": clients,
         "query": query.urlencode(),
         "can_create": access.can_create_client(request.user),
+        "can_import": access.may_import_clients(request.user),
         "can_break_glass": access.can_break_glass(request.user),
     }
     return render(request, "web/client_list.html", context)

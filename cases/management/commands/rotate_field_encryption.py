@@ -2,12 +2,14 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from cases import crypto
+from cases.models import ClientImport
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt NIK, phone and address under the first key of FIELD_ENCRYPTION_KEY and recompute "
-        "NIK hashes under FIELD_HASH_KEY. Run after putting a new key first; then remove the old key."
+        "Re-encrypt NIK, phone and address (and uploaded client lists not yet imported) under the first key "
+        "of FIELD_ENCRYPTION_KEY and recompute NIK hashes under FIELD_HASH_KEY. Run after putting a new key "
+        "first; then remove the old key."
     )
 
     def handle(self, *args, **options):
@@ -24,3 +26,12 @@ class Command(BaseCommand):
                 )
                 count += 1
         self.stdout.write(f"re-encrypted {count} clients")
+        # Uploaded client lists awaiting review or import are kept encrypted too.
+        imports = 0
+        with transaction.atomic():
+            for client_import in ClientImport.objects.select_for_update().exclude(content=b"").only("id", "content"):
+                ClientImport.objects.filter(pk=client_import.pk).update(
+                    content=crypto.fernet().rotate(bytes(client_import.content))
+                )
+                imports += 1
+        self.stdout.write(f"re-encrypted {imports} uploaded client lists")
