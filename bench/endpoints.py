@@ -2,7 +2,7 @@
 (SPEC §10, issue 8).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/basodara_bench \
-        python bench/endpoints.py [--repeat 15] [--only TEXT] [--explain] [--no-jit]
+        python bench/endpoints.py [--repeat 15] [--only TEXT] [--explain] [--jit]
                                   [--no-scan] [--no-load] [--load-roles social_worker,supervisor] …
 
 On the data of bench/generate.py, with production settings (DEBUG off, bench/benchenv.py):
@@ -22,9 +22,9 @@ On the data of bench/generate.py, with production settings (DEBUG off, bench/ben
   stopped at the end.
 
 RATIO is median(endpoint) ÷ median(floor). `--explain` prints EXPLAIN (ANALYZE, BUFFERS)
-of each endpoint's slowest query and of its floor; `--no-jit` measures with JIT off on the
-connection. Each detail and timeline read writes an access-log entry, as in production
-(the log is append-only: those entries stay). The scans leave the data as generated.
+of each endpoint's slowest query and of its floor; `--jit` measures with PostgreSQL's JIT
+on (the app turns it off, basodara/settings.py). Each detail and timeline read writes an
+access-log entry, as in production (the log is append-only: those entries stay). The scans leave the data as generated.
 """
 
 import argparse
@@ -120,7 +120,9 @@ def parse_args():
     parser.add_argument("--load-requests", type=int, default=20_000, help="at most, per role")
     parser.add_argument("--load-connections", type=int, default=6)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--no-jit", action="store_true", help="SET jit = off on the connection measured in-process")
+    parser.add_argument(
+        "--jit", action="store_true", help="SET jit = on on the connection measured in-process (the app sets it off)"
+    )
     args = parser.parse_args()
     if args.repeat < 2:
         parser.error("--repeat must be at least 2")
@@ -648,10 +650,11 @@ def main():
         + f" · client {client.code} (id {client.pk}) for detail and timeline · reports as of {today}"
     )
 
-    if args.no_jit:
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-        print("jit = off on this connection (--no-jit): what DATABASES OPTIONS '-c jit=off' would give")
+    with connection.cursor() as cursor:
+        if args.jit:
+            cursor.execute("SET jit = on")
+        cursor.execute("SHOW jit")
+        print(f"jit = {cursor.fetchone()[0]} on the measured connection (basodara/settings.py sets it off; --jit)")
     reference = measure_reference(personas["social_worker"], args.repeat)
     print(f"reference: GET /api/v1/users/me/ as social_worker {ms(reference[0])} ms, {reference[1]} queries")
 

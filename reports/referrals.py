@@ -22,33 +22,19 @@ from referrals import access
 from referrals.models import ReferralStatus
 from referrals.selectors import with_overdue
 
-MAX_PERIOD_DAYS = 731
+from .scope import PeriodQuery, period
 
 
-class ReferralReportQuery(serializers.Serializer):
+class ReferralReportQuery(PeriodQuery):
     site = serializers.PrimaryKeyRelatedField(
         queryset=Site.objects.none(), required=False, help_text=gettext_lazy("Admins only; others get their own site.")
     )
-    # `from` is a Python keyword: the field is declared under it in __init__.
-    to = serializers.DateField(required=False, help_text=gettext_lazy("Last day (site-local), default today."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateField(
-            required=False, help_text=gettext_lazy("First day (site-local), default 29 days before `to`.")
-        )
         request = self.context.get("request")
         if request is not None:
             self.fields["site"].queryset = cases_access.sites_visible_to(request.user)
-
-    def validate(self, attrs):
-        to = attrs.get("to")
-        start = attrs.get("from")
-        if to and start and start > to:
-            raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
-        if to and start and (to - start).days > MAX_PERIOD_DAYS:
-            raise serializers.ValidationError({"from": _("The period can be at most two years.")})
-        return attrs
 
 
 class FigureSerializer(serializers.Serializer):
@@ -161,10 +147,7 @@ class ReferralReportView(APIView):
         elif site is not None:
             referrals = referrals.filter(client__site=site)
         tz = site.tzinfo if site is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
-        end = query.validated_data.get("to") or timezone.localdate(timezone=tz)
-        start = query.validated_data.get("from") or end - datetime.timedelta(days=29)
-        if start > end:
-            raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+        start, end = period(query.validated_data, timezone.localdate(timezone=tz))
         figures = referral_report(referrals=referrals, start=start, end=end, tz=tz)
         figures["site"] = site.pk if site is not None else None
         figures["facility"] = user.facility_id if role == Role.FACILITY_STAFF else None

@@ -56,7 +56,39 @@ class Scope:
         }
 
 
-class ReportQuery(serializers.Serializer):
+class PeriodQuery(serializers.Serializer):
+    """A report's period: `from` and `to`, days at the site, at most two years apart."""
+
+    # `from` is a Python keyword: the field is declared under it in __init__.
+    to = serializers.DateField(required=False, help_text=gettext_lazy("Last day (site-local), default today."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = serializers.DateField(
+            required=False,
+            help_text=gettext_lazy("First day (site-local), default 29 days before `to`."),
+        )
+
+    def validate(self, attrs):
+        to, start = attrs.get("to"), attrs.get("from")
+        if to and start and start > to:
+            raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+        if to and start and (to - start).days > MAX_PERIOD_DAYS:
+            raise serializers.ValidationError({"from": _("The period can be at most two years.")})
+        return attrs
+
+
+def period(data, today) -> tuple[datetime.date, datetime.date]:
+    """The first and last day from a valid PeriodQuery's `data`: by default the 30 days
+    up to `today` (the site's); a 400 on `from` when only `to` was given and is too early."""
+    end = data.get("to") or today
+    start = data.get("from") or end - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if start > end:
+        raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+    return start, end
+
+
+class ReportQuery(PeriodQuery):
     site = serializers.PrimaryKeyRelatedField(
         queryset=Site.objects.none(),
         required=False,
@@ -70,28 +102,14 @@ class ReportQuery(serializers.Serializer):
     worker = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), required=False, help_text=gettext_lazy("Only this social worker's clients.")
     )
-    # `from` is a Python keyword: the field is declared under it in __init__.
-    to = serializers.DateField(required=False, help_text=gettext_lazy("Last day (site-local), default today."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateField(
-            required=False,
-            help_text=gettext_lazy("First day (site-local), default 29 days before `to`."),
-        )
         user = self.context.get("user")
         if user is not None:
             self.fields["site"].queryset = cases_access.sites_visible_to(user)
             self.fields["group"].queryset = cases_access.support_groups_visible_to(user)
             self.fields["worker"].queryset = cases_access.users_visible_to(user).filter(role=Role.SOCIAL_WORKER)
-
-    def validate(self, attrs):
-        to, start = attrs.get("to"), attrs.get("from")
-        if to and start and start > to:
-            raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
-        if to and start and (to - start).days > MAX_PERIOD_DAYS:
-            raise serializers.ValidationError({"from": _("The period can be at most two years.")})
-        return attrs
 
 
 def resolve(user, params) -> Scope:
@@ -108,8 +126,5 @@ def resolve(user, params) -> Scope:
         raise serializers.ValidationError({"worker": _("This social worker is not at the chosen site.")})
     tz = site.tzinfo if site is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
     today = timezone.localdate(timezone=tz)
-    end = data.get("to") or today
-    start = data.get("from") or end - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-    if start > end:
-        raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
+    start, end = period(data, today)
     return Scope(site=site, tz=tz, today=today, start=start, end=end, group=group, worker=worker)
