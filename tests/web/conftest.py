@@ -17,6 +17,24 @@ def allow_sync_orm_under_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def end_connections_left_by_the_browser_tests(django_db_setup, django_db_blocker):
+    """ORM calls made while Playwright's event loop runs in the test thread open a connection
+    in that loop's context, which Django's own teardown never sees; on PostgreSQL it would
+    keep the test database from being dropped. End any such session before the drop."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    connection.close()
+
+
 @pytest.fixture
 def page_as():
     """A Django test client signed in as `user` (the session, as a browser would have it)."""
