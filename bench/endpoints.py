@@ -78,8 +78,10 @@ FERNET_TOKEN = re.compile(r'"(gAAAAA[A-Za-z0-9_=-]+)"')
 _NARROW_LIST = (
     "a reach of a few hundred clients is read twice, by DRF's COUNT and by the page, where the floor reads it\n"
     "once; and a list request's own Python (Django and DRF, the ORM building two annotated queries,\n"
-    "django-filter) is ~8 ms, 1.5× a 5 ms floor by itself. At 50 rows it fits for a social worker.\n"
-    "A covering index would make both faster, not the ratio."
+    "django-filter) is ~8 ms, 1.5× a 5 ms floor by itself. Each of the two statements is also planned\n"
+    "(~2.5 ms: the floor is prepared); psycopg's server-side prepared statements gained ~8% here, within\n"
+    "the noise, and break behind a transaction-pooling PgBouncer, so they are not used. A covering index\n"
+    "would make both faster, not the ratio."
 )
 _DETAIL = (
     "the floor is one 1.5 ms statement (check, read and access-log insert); an authenticated DRF request costs\n"
@@ -87,12 +89,10 @@ _DETAIL = (
     "5 queries and ~20 ms through ClientSerializer to 4 queries and ~8-12 ms (cases/api/rows.py)."
 )
 _REPORTS = (
-    "reports/caseload.py aggregates cases.selectors.client_rows(), whose per-client figures (last visit,\n"
-    "open referrals, and the report's own visits and incidents) are correlated subqueries: right for a page,\n"
-    "one index probe per client and figure in an aggregate over 89 000 clients; their inflated cost estimate\n"
-    "also makes PostgreSQL JIT-compile the plan (about 1 s of the caseload). The fixes are outside this\n"
-    "change: aggregate visits, referrals and incidents per client once and join them, as bench/floors.py\n"
-    "does (0.3 s), and turn JIT off for the app's connections (DATABASES OPTIONS '-c jit=off'; see --no-jit)."
+    "reports/caseload.py joins per-client aggregates (visits, referrals, incidents, viral loads, returns)\n"
+    "to the clients in reach, each limited to them by an index-only scan of client_site_status_idx; the\n"
+    "floor aggregates the same tables unrestricted, which it can afford for one site. Check that the\n"
+    "index is used (VACUUM ANALYZE cases_client after bulk loads) and that JIT is off (--jit shows it on)."
 )
 KNOWN_CAUSES = {
     ("GET /api/v1/clients/?page_size=10", "social_worker"): _NARROW_LIST,
