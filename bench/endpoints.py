@@ -66,10 +66,9 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 from timing import QueryTimer, ms, p90, plan_findings  # noqa: E402
 
 from cases import access, crypto  # noqa: E402
-from cases.models import Client, Role, Site, User  # noqa: E402
+from cases.models import Client, Role, User  # noqa: E402
 from reports import caseload as reports  # noqa: E402
 
-SITE_CODE = "BNC"
 ROLES = ("admin", "supervisor", "social_worker", "volunteer", "facility_staff")
 IP = "127.0.0.1"  # the test client's REMOTE_ADDR, written to the access log
 FERNET_TOKEN = re.compile(r'"(gAAAAA[A-Za-z0-9_=-]+)"')
@@ -624,11 +623,7 @@ def bench_meta():
 
 def main():
     args = parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to the PostgreSQL bench database (see bench/README.md).")
-    site = Site.objects.filter(code=SITE_CODE).first()
-    if site is None:
-        sys.exit(f"No site {SITE_CODE}: run bench/generate.py first.")
+    site = reminder_scan.bench_site()
     check_keys()
     if not Path(settings.STATIC_ROOT, "staticfiles.json").exists():
         call_command("collectstatic", interactive=False, verbosity=0)  # the manifest production pages need

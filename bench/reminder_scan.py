@@ -316,13 +316,60 @@ def report_times(result, title):
     return ratio
 
 
-def main():
-    args = parse_args()
+def bench_site():
+    """The generated site, or exit saying what to do."""
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to the PostgreSQL bench database (see bench/README.md).")
     site = Site.objects.filter(code=SITE_CODE).first()
     if site is None:
         sys.exit(f"No site {SITE_CODE}: run bench/generate.py first.")
+    return site
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What committed scan runs will change, so that `restore` puts the data back."""
+
+    last_notification: int
+    last_tracing: int
+    becoming_ltfu: list
+
+
+def mark(params) -> Mark:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_notification")
+        last_notification = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_tracing")
+        last_tracing = cursor.fetchone()[0]
+    with raw_cursor() as cursor:
+        cursor.execute(STATEMENTS[-1].select, params)
+        becoming_ltfu = [row[0] for row in cursor.fetchall()]
+    return Mark(last_notification, last_tracing, becoming_ltfu)
+
+
+def vacuum():
+    """What autovacuum does between two beats: clear the rows rolled back by the measured
+    repetitions and count the new ones, so the next plans see the tables as they are."""
+    with connection.cursor() as cursor:
+        for model in (Notification, Tracing, Client):
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+
+
+def restore(marked: Mark):
+    """Remove what the committed runs wrote since `marked`, and clean up after them."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_notification WHERE id > %s", [marked.last_notification])
+        cursor.execute("DELETE FROM cases_tracing WHERE id > %s", [marked.last_tracing])
+        cursor.execute(
+            "UPDATE cases_client SET status = 'active', version = version - 1 WHERE id = ANY(%s)",
+            [marked.becoming_ltfu],
+        )
+    vacuum()
+
+
+def main():
+    args = parse_args()
+    site = bench_site()
     today, today_from = (args.today, "--today") if args.today else bench_today(site)
     params = scan_params(site, today)
     clients = Client.objects.filter(site=site).count()
@@ -351,14 +398,7 @@ def main():
         explain(site, today, params)
 
     # For real: the first run commits its reminders; the second must add nothing.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_notification")
-        last_notification = cursor.fetchone()[0]
-        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_tracing")
-        last_tracing = cursor.fetchone()[0]
-    with raw_cursor() as cursor:
-        cursor.execute(STATEMENTS[-1].select, params)
-        becoming_ltfu = [row[0] for row in cursor.fetchall()]
+    marked = mark(params)
     try:
         runs = []
         for _ in range(2):
@@ -378,18 +418,10 @@ def main():
         report_times(steady, "steady state (the same scan again, everything already recorded; rolled back):")
     finally:
         if not args.keep:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("DELETE FROM cases_notification WHERE id > %s", [last_notification])
-                cursor.execute("DELETE FROM cases_tracing WHERE id > %s", [last_tracing])
-                cursor.execute(
-                    "UPDATE cases_client SET status = 'active', version = version - 1 WHERE id = ANY(%s)",
-                    [becoming_ltfu],
-                )
-            with connection.cursor() as cursor:
-                # The rolled-back repetitions left dead rows; clean up so the next run starts alike.
-                for model in (Notification, Tracing, Client):
-                    cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
-            print(f"\nrestored the bench data ({len(becoming_ltfu)} clients back to active); --keep keeps the runs")
+            # The rolled-back repetitions also left dead rows: restore vacuums, so the next run starts alike.
+            restore(marked)
+            back = len(marked.becoming_ltfu)
+            print(f"\nrestored the bench data ({back} clients back to active); --keep keeps the runs")
 
     if added:
         print("FAIL: the second run must add nothing", file=sys.stderr)

@@ -108,14 +108,6 @@ def scans_for(site, today):
     ]
 
 
-def vacuum():
-    """What autovacuum does between two beats: clear the rows rolled back by the measured
-    repetitions and count the new ones, so the next plans see the tables as they are."""
-    with connection.cursor() as cursor:
-        for table in ("cases_notification", "cases_tracing", "cases_client"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-
-
 def run_scans(site, today, repeat):
     """Each scan as the first run of the day (rolled back), then the day's first run and a
     second one committed (the second must add nothing), then the steady state that follows
@@ -125,15 +117,8 @@ def run_scans(site, today, repeat):
     results = {}
     for scan in scans:
         results[(scan.label, "first run")] = measure_scan(scan, repeat)
-    vacuum()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_notification")
-        last_notification = cursor.fetchone()[0]
-        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_tracing")
-        last_tracing = cursor.fetchone()[0]
-    with reminder_scan.raw_cursor() as cursor:
-        cursor.execute(reminder_scan.STATEMENTS[-1].select, reminder_scan.scan_params(site, today))
-        becoming_ltfu = [row[0] for row in cursor.fetchall()]
+    reminder_scan.vacuum()
+    marked = reminder_scan.mark(reminder_scan.scan_params(site, today))
     committed = []
     try:
         for _ in range(2):
@@ -141,18 +126,11 @@ def run_scans(site, today, repeat):
             with transaction.atomic():
                 written = sum(sum(scan.run().values()) for scan in scans)
             committed.append((time.perf_counter() - started, written))
-        vacuum()
+        reminder_scan.vacuum()
         for scan in scans:
             results[(scan.label, "steady state")] = measure_scan(scan, repeat)
     finally:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM cases_notification WHERE id > %s", [last_notification])
-            cursor.execute("DELETE FROM cases_tracing WHERE id > %s", [last_tracing])
-            cursor.execute(
-                "UPDATE cases_client SET status = 'active', version = version - 1 WHERE id = ANY(%s)",
-                [becoming_ltfu],
-            )
-        vacuum()
+        reminder_scan.restore(marked)
 
     header = (
         f"{'scan':42} {'run':13} {'median':>8} {'p90':>8} {'SELECT fl':>9} {'INSERT fl':>9} {'÷SELECT':>8} "
@@ -185,5 +163,5 @@ def run_scans(site, today, repeat):
     )
     if added_second:
         verdicts.append(("second run", "committed", "FAIL", None, added_second))
-    print(f"restored the bench data ({len(becoming_ltfu)} clients back to active)")
+    print(f"restored the bench data ({len(marked.becoming_ltfu)} clients back to active)")
     return verdicts
