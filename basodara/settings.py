@@ -150,8 +150,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT compilation: the app's statements are short, and the reports' aggregates over a
     # site's clients cross jit_above_cost only to spend 0.2–1.5 s compiling (bench/README.md).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Added to any `options` DATABASE_URL gives. Behind a PgBouncer, which refuses startup
+    # options, set DATABASE_STARTUP_OPTIONS empty and `ALTER ROLE … SET jit = off` instead.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # (os.environ directly: set and empty means "none", which env() reads as unset.)
+    _startup = [_options.get("options", ""), os.environ.get("DATABASE_STARTUP_OPTIONS", "-c jit=off")]
+    _options["options"] = " ".join(filter(None, _startup))
+    if not _options["options"]:
+        del _options["options"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Uploaded client lists are held in memory only (web/uploads.py), up to a little over the
+# import's own 5 MB limit (cases.importing), so the form can answer "too large" by itself.
+FILE_UPLOAD_HANDLERS = ["web.uploads.MemoryOnlyUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 2**20
+
 
 AUTH_USER_MODEL = "cases.User"
 AUTHENTICATION_BACKENDS = [

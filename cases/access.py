@@ -135,6 +135,15 @@ def clients_editable_by(user) -> QuerySet:
     return _scoped_clients(user, CHANGE, CHANGE_CONTACT)
 
 
+# Consent to share (SPEC §4, §7): a client's data leaves for outside facilities and
+# systems (a referral to them, a FHIR export) only with it, and never once it is withdrawn.
+SHAREABLE_OUTSIDE = Q(consent_share=True, consent_withdrawn_on__isnull=True)
+
+
+def may_share_outside(client) -> bool:
+    return client.consent_share and client.consent_withdrawn_on is None
+
+
 def client_for_user(user, pk, *, for_update=False) -> Client:
     """The client `pk` if `user` may read it (or change it, `for_update`), else Http404."""
     qs = clients_editable_by(user) if for_update else clients_visible_to(user)

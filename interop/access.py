@@ -5,7 +5,7 @@ leaves for them only with consent to share, as a referral to an outside facility
 (SPEC §4, §7)."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -15,19 +15,16 @@ from cases.models import Client, Role, Site
 SITE_EXPORT_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 
 
-SHAREABLE = Q(consent_share=True, consent_withdrawn_on__isnull=True)
-
-
 def shareable(clients) -> QuerySet:
     """Of `clients`, those who consented to sharing and have not withdrawn consent."""
-    return clients.filter(SHAREABLE)
+    return clients.filter(cases_access.SHAREABLE_OUTSIDE)
 
 
 def client_for_export(user, pk) -> Client:
     """The client `pk` if `user` may read it (else 404) and it may be shared (else 403:
     the reader already sees the consent fields, so the refusal tells them nothing new)."""
     client = cases_access.client_for_user(user, pk)
-    if not client.consent_share or client.consent_withdrawn_on is not None:
+    if not cases_access.may_share_outside(client):
         raise PermissionDenied(
             _("The client has not consented to sharing with outside facilities (or withdrew consent): no export.")
         )

@@ -1,18 +1,23 @@
 """Our records as FHIR R4 (4.0.1) resources: pure functions from model instances to
 JSON-ready dicts, no database access. Each element says why it carries what it does.
 
-Identity: a resource's id, and its entry's fullUrl `urn:uuid:<id>`, is a UUID5 of the record
-it comes from (its kind and primary key) under the project's namespace, so the same record
-exported twice has the same id and a receiving system can recognise it. The site is left out
-of the key on purpose: a client can move to another site and keeps its ids. Business
+Identity: a resource's id, and its entry's fullUrl `urn:uuid:<id>`, is a UUID made of a
+keyed hash (FIELD_HASH_KEY, this installation's own) of the record it comes from (its kind
+and primary key), so the same record exported twice has the same id and a receiving system
+can recognise it, while another installation (another centre) gives its own records other
+ids, and nobody without the key can tell a record's primary key from its id (a new
+FIELD_HASH_KEY gives new ids). The site is left out of the key on purpose: a client can move
+to another site and keeps its ids. Business
 identifiers carry the project's systems below, which a receiver can match on.
 """
 
 import functools
 import uuid
 
+from django.conf import settings
 from django.utils import timezone, translation
 
+from cases import crypto
 from cases.models import ClientStatus, FacilityKind, ReferralService
 from cases.models.arv import VL_SUPPRESSION_THRESHOLD
 from outreach.models import VisitKind
@@ -20,7 +25,6 @@ from referrals.models import ReferralStatus, Urgency
 
 # The project's namespace for identifier and code systems: defined here, once.
 NAMESPACE = "https://basodara.id/fhir"
-UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, NAMESPACE)
 
 # A client code is unique across sites (the site code is its prefix): one system serves all.
 CLIENT_CODE_SYSTEM = f"{NAMESPACE}/sid/client-code"
@@ -105,9 +109,14 @@ def record_system(kind) -> str:
     return f"{NAMESPACE}/sid/{kind}"
 
 
-@functools.lru_cache(maxsize=4096)  # the client's, its site's and facilities' ids recur
 def resource_id(kind, pk) -> str:
-    return str(uuid.uuid5(UUID_NAMESPACE, f"{kind}/{pk}"))
+    return _resource_id(settings.FIELD_HASH_KEY, kind, pk)
+
+
+@functools.lru_cache(maxsize=4096)  # the client's, its site's and facilities' ids recur
+def _resource_id(key, kind, pk) -> str:  # `key` (the one keyed_hash uses) keys the cache
+    digest = bytes.fromhex(crypto.keyed_hash(f"{NAMESPACE}/{kind}/{pk}"))
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def ref(kind, pk) -> dict:

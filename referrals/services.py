@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases import access as cases_access
 from cases.exceptions import Conflict
 from cases.models import Client, FacilityKind, Role, User
 
@@ -154,7 +155,7 @@ def _check_consent(client, facility):
     """Outside facilities receive a client only with consent to share (SPEC §4, §7)."""
     if facility.kind == FacilityKind.CENTRE_SERVICE:
         return
-    if not client.consent_share or client.consent_withdrawn_on is not None:
+    if not cases_access.may_share_outside(client):
         raise ValidationError(
             {
                 "client": _(

@@ -16,6 +16,8 @@ from cases import access as cases_access
 from cases.models import Role, Site, SupportGroup, User
 
 MAX_PERIOD_DAYS = 731
+EARLIEST_DAY = datetime.date(2000, 1, 1)
+LATEST_DAY = datetime.date(2099, 12, 31)
 DEFAULT_PERIOD_DAYS = 30
 
 
@@ -71,6 +73,13 @@ class PeriodQuery(serializers.Serializer):
 
     def validate(self, attrs):
         to, start = attrs.get("to"), attrs.get("from")
+        for name, day in (("from", start), ("to", to)):
+            # Beyond these, the period's first and last instants (and the 12 months of viral
+            # loads before its end) fall outside what dates can hold.
+            if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+                raise serializers.ValidationError(
+                    {name: _("Choose a day from %(first)s to %(last)s.") % {"first": EARLIEST_DAY, "last": LATEST_DAY}}
+                )
         if to and start and start > to:
             raise serializers.ValidationError({"from": _("The period must start on or before its end.")})
         if to and start and (to - start).days > MAX_PERIOD_DAYS:

@@ -313,22 +313,32 @@ class ClientImportUploadForm(forms.Form):
         help_text=_("Leave empty to read the first sheet."),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, too_large=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.too_large = too_large  # the request was over the upload limit: it kept no file
         sites = access.sites_visible_to(user).order_by("code")
         if user.site_id is None or sites.count() > 1:
             self.fields["site"] = forms.ModelChoiceField(label=_("Site"), queryset=sites, initial=user.site_id)
             self.order_fields(["site", "file", "sheet"])
 
+    def full_clean(self):
+        super().full_clean()
+        if self.too_large and self.is_bound:
+            self._errors.pop("file", None)
+            self.add_error("file", self._too_large())
+
+    def _too_large(self):
+        return ValidationError(
+            _("The file is larger than %(mb)s MB: split it into smaller files.")
+            % {"mb": importing.MAX_FILE_BYTES // 2**20}
+        )
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        # Refused before it is read into memory; the service checks the content itself.
+        # The service checks the content itself.
         if upload.size > importing.MAX_FILE_BYTES:
-            raise ValidationError(
-                _("The file is larger than %(mb)s MB: split it into smaller files.")
-                % {"mb": importing.MAX_FILE_BYTES // 2**20}
-            )
+            raise self._too_large()
         return upload
 
     def site(self):

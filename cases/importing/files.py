@@ -86,12 +86,7 @@ def _csv_rows(content):
     # header row has the most separators of the first lines (a title above it has none).
     delimiter = max((",", ";", "\t"), key=lambda d: max(line.count(d) for line in first_lines))
     try:
-        rows = []
-        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-            rows.append((number, cells[:MAX_COLUMNS]))
-            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                break
-        return rows
+        return _read_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
         raise ImportFileError(_("The CSV file could not be read: check its quotes and separators.")) from None
 
@@ -119,12 +114,7 @@ def _xlsx_rows(content, sheet):
             worksheet = book.worksheets[0]
         # Some programs write a wrong size into the file; read what is really there.
         worksheet.reset_dimensions()
-        rows = []
-        for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            rows.append((number, list(cells[:MAX_COLUMNS])))
-            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                break
-        return rows
+        return _read_rows(worksheet.iter_rows(values_only=True))
     except ImportFileError:
         raise
     except Exception:  # noqa: BLE001 — openpyxl raises many kinds on a damaged file; the user needs one answer
@@ -135,8 +125,22 @@ def _xlsx_rows(content, sheet):
         book.close()
 
 
-def _table(kind, raw_rows):
-    rows = [(number, cells) for number, cells in raw_rows if not all(is_blank(c) for c in cells)]
+def _read_rows(lines):
+    """(row number, cells) of the lines that hold something, read until one more than the
+    limit allows: blank lines do not count, so none of them can push a client out unseen,
+    and a file over the limit is refused (in _table) rather than cut short."""
+    rows = []
+    for number, cells in enumerate(lines, start=1):
+        cells = list(cells[:MAX_COLUMNS])
+        if all(is_blank(c) for c in cells):
+            continue
+        rows.append((number, cells))
+        if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+            break
+    return rows
+
+
+def _table(kind, rows):
     if not rows:
         raise ImportFileError(_("The file has no rows."))
     header_at = next(

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from cases import access, audit, crypto, importing
 from cases.exceptions import Conflict
-from cases.models import IMPORT_OPEN_STATUSES, ClientImport, ImportStatus
+from cases.models import ClientImport, ImportStatus
 
-from .registry import client_register
+from .registry import client_codes_reserve, client_register
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,10 @@ def client_import_start(*, actor, client_import, inline=None, progress=None) -> 
     worker once the current transaction commits. Starting twice is refused."""
     # A conditional UPDATE claims it: of two clicks on "Import", one starts it.
     claimed = ClientImport.objects.filter(pk=client_import.pk, status=ImportStatus.UPLOADED).update(
-        status=ImportStatus.QUEUED, committed_by=actor, language=translation.get_language() or ""
+        status=ImportStatus.QUEUED,
+        committed_by=actor,
+        started_at=timezone.now(),
+        language=translation.get_language() or "",
     )
     if not claimed:
         raise Conflict(_("This import has already been started or discarded."))
@@ -172,11 +175,14 @@ def _enqueue(import_id):
 
 
 @transaction.atomic
-def client_import_commit(*, actor, plan, skip_duplicates, progress=None) -> tuple[list, list]:
+def client_import_commit(*, actor, plan, skip_duplicates, codes=(), progress=None) -> tuple[list, list]:
     """Register every row of a checked plan through client_register, all or nothing:
-    (codes created, spreadsheet rows skipped as duplicates). Any failure rolls back all."""
+    (codes created, spreadsheet rows skipped as duplicates). Any failure rolls back all.
+    `codes`, reserved beforehand (client_codes_reserve), are given out in order; without
+    them each client takes the next code, holding the site's counter to the end."""
     if plan.has_errors:
         raise ValidationError(_("The file has errors; nothing was imported."))
+    codes = iter(codes)
     created, skipped = [], []
     total = len(plan.rows)
     for done, row in enumerate(plan.rows, start=1):
@@ -184,7 +190,9 @@ def client_import_commit(*, actor, plan, skip_duplicates, progress=None) -> tupl
             skipped.append(row.number)
         else:
             try:
-                client = client_register(actor=actor, support_groups=row.support_groups, **row.fields)
+                client = client_register(
+                    actor=actor, support_groups=row.support_groups, code=next(codes, None), **row.fields
+                )
             except ValidationError as e:
                 # Checked a moment ago, refused now: the site changed meanwhile (a user
                 # deactivated, a group renamed). The rule's message names no value.
@@ -244,13 +252,31 @@ def client_import_run(*, import_id, progress=None) -> ClientImport | None:
     client_import = ClientImport.objects.select_related("site", "committed_by").get(pk=import_id)
     actor = client_import.committed_by
     with audit.acting_as(actor), translation.override(client_import.language or settings.LANGUAGE_CODE):
+        # Asked again when it runs: whoever started it may have left the site, changed role
+        # or been deactivated while it waited for a worker.
+        if not (actor.is_active and access.may_import_clients_at(actor, client_import.site)):
+            return _finish(
+                client_import,
+                ImportStatus.FAILED,
+                errors=_file_error(
+                    _("Whoever started this import may no longer import clients at this site: nothing was imported.")
+                ),
+            )
         try:
             plan = client_import_check(actor=actor, client_import=client_import, progress=progress)
             if plan.has_errors:
                 return _finish(client_import, ImportStatus.FAILED, errors=plan.errors(), warnings=plan.warnings())
+            # The codes first, in a moment's transaction of their own: registrations at the
+            # site must not wait for the counter while the rows are saved.
+            to_create = len(plan.to_create(skip_duplicates=client_import.skip_duplicates))
+            codes = client_codes_reserve(site=client_import.site, count=to_create) if to_create else []
             with transaction.atomic():
                 created, skipped = client_import_commit(
-                    actor=actor, plan=plan, skip_duplicates=client_import.skip_duplicates, progress=progress
+                    actor=actor,
+                    plan=plan,
+                    skip_duplicates=client_import.skip_duplicates,
+                    codes=codes,
+                    progress=progress,
                 )
                 # In the same transaction as the clients: the record says "done" only if they exist.
                 return _finish(
@@ -276,10 +302,14 @@ def client_import_run(*, import_id, progress=None) -> ClientImport | None:
 
 
 def client_imports_expire(*, now=None) -> int:
-    """Uploads nobody finished within a day lose their file (it holds client data)."""
+    """Imports left unfinished for a day lose their file (it holds client data): uploads
+    nobody started within a day of the upload, and started ones no worker finished within
+    a day of the start (their message was lost; a run holds its lease for minutes)."""
     now = now or timezone.now()
+    stale = now - timedelta(hours=UNFINISHED_HOURS)
     return ClientImport.objects.filter(
-        status__in=IMPORT_OPEN_STATUSES, created_at__lt=now - timedelta(hours=UNFINISHED_HOURS)
+        Q(status=ImportStatus.UPLOADED, created_at__lt=stale)
+        | Q(status__in=(ImportStatus.QUEUED, ImportStatus.RUNNING), started_at__lt=stale)
     ).update(status=ImportStatus.DISCARDED, content=b"", finished_at=now)
 
 

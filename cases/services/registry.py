@@ -124,19 +124,25 @@ def user_update(*, actor, user, password=None, support_groups=None, **fields) ->
 # --- clients ----------------------------------------------------------------------------------
 
 
-def _next_client_code(site) -> str:
-    """`TTE-2026-0001`: numbers per site and year, taken under a row lock.
+def client_codes_reserve(*, site, count) -> list[str]:
+    """`count` new codes for `site`, `TTE-2026-0001` onwards: numbers per site and year, taken
+    under a row lock.
 
     Two registrations at once must not get the same number: the counter row is locked
     (select_for_update) until the transaction commits, so the second waits for the first.
-    The unique constraint on Client.code is the last line of defence.
+    An import reserves all its codes at once, in a transaction of their own, so that nobody
+    waits for the counter while it registers thousands of clients in its long transaction
+    (a failed import then leaves a gap in the numbers). The unique constraint on
+    Client.code is the last line of defence.
     """
     year = timezone.localdate(timezone=site.tzinfo).year
-    ClientCodeCounter.objects.get_or_create(site=site, year=year)
-    counter = ClientCodeCounter.objects.select_for_update().get(site=site, year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{site.code}-{year}-{counter.last_number:04d}"
+    with transaction.atomic():
+        ClientCodeCounter.objects.get_or_create(site=site, year=year)
+        counter = ClientCodeCounter.objects.select_for_update().get(site=site, year=year)
+        first = counter.last_number + 1
+        counter.last_number += count
+        counter.save(update_fields=["last_number"])
+    return [f"{site.code}-{year}-{number:04d}" for number in range(first, first + count)]
 
 
 def _derive_keys(client):
@@ -146,11 +152,14 @@ def _derive_keys(client):
 
 
 def _flag_possible_duplicates(client):
-    """Same NIK, or the same normalised name and birth date: flag both, never merge."""
+    """Same NIK, or the same normalised name and birth date, at the same site: flag both,
+    never merge. Not across sites: the flag a supervisor sees would tell them that someone
+    with that NIK or name and birth date is a client of another site (and an import would
+    ask it of thousands at once); the import's own check looks at the site alone too."""
     match = Q(name_key=client.name_key, date_of_birth=client.date_of_birth)
     if client.nik_hash:
         match |= Q(nik_hash=client.nik_hash)
-    others = Client.objects.filter(match).exclude(pk=client.pk)
+    others = Client.objects.filter(match, site_id=client.site_id).exclude(pk=client.pk)
     if others.update(possible_duplicate=True):
         Client.objects.filter(pk=client.pk).update(possible_duplicate=True)
         client.possible_duplicate = True
@@ -271,11 +280,12 @@ def client_check_new(*, actor, support_groups=(), **fields) -> Client:
 
 
 @transaction.atomic
-def client_register(*, actor, support_groups=(), **fields) -> Client:
-    """Register a client at a site; its code is generated and its grants created."""
+def client_register(*, actor, support_groups=(), code=None, **fields) -> Client:
+    """Register a client at a site; its code is generated (or one `client_codes_reserve`
+    gave) and its grants created."""
     support_groups = list(support_groups)
     client = client_check_new(actor=actor, support_groups=support_groups, **fields)
-    client.code = _next_client_code(client.site)
+    client.code = code or client_codes_reserve(site=client.site, count=1)[0]
     client.full_clean()
     client.save()
     client.support_groups.set(support_groups)

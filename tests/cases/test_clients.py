@@ -175,6 +175,14 @@ def test_duplicate_flag_same_name_and_birth_date(supervisor):
     assert not same_name_other_day.possible_duplicate
 
 
+def test_duplicates_are_not_looked_for_at_other_sites(supervisor, outsider_supervisor):
+    """The flag would tell site A's supervisor that someone is a client of site B."""
+    there = make_client(actor=outsider_supervisor, full_name="Andi Baso", nik="8271010101900003")
+    here = make_client(actor=supervisor, full_name="Andi Baso", nik="8271010101900003")
+    there.refresh_from_db()
+    assert (here.possible_duplicate, there.possible_duplicate) == (False, False)
+
+
 def test_duplicate_flag_shows_in_api_and_filter(as_user, supervisor):
     make_client(actor=supervisor, full_name="Ani", nik="8271010101900009")
     make_client(actor=supervisor, full_name="Ani S", nik="8271010101900009")

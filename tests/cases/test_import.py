@@ -182,6 +182,26 @@ def test_files_over_the_size_or_row_limit_are_refused(monkeypatch):
     assert str(e.value) == "Berkas berisi lebih dari 5 baris: bagi menjadi beberapa berkas yang lebih kecil."
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_blank_lines_neither_hide_clients_nor_let_a_long_file_in(monkeypatch, kind):
+    """The row limit counts rows that hold something: a file at the limit with blank lines
+    between its rows is read whole, and one over it is refused, never cut short."""
+    monkeypatch.setattr(importing.files, "MAX_ROWS", 5)
+    blank = [""] * len(IMPORT_HEADERS)
+
+    def spaced(rows):
+        return [line for row in rows for line in (row, blank, blank)]
+
+    def read(rows):
+        content = csv_bytes(spaced(rows)) if kind == "csv" else xlsx_bytes(spaced(rows))
+        return importing.read_table(content, f"a.{kind}")
+
+    table = read(people(5))
+    assert len(table.rows) == 5 and table.rows[-1][0] == 2 + 3 * 4  # the last client's line
+    with pytest.raises(importing.ImportFileError, match="lebih dari 5 baris"):
+        read(people(6))
+
+
 def test_overrides_correct_the_guessed_mapping():
     headers = ["Nama Dampingan", "Nama", "JK", "Lahir", "Catatan"]
     assert importing.guess_mapping(headers) == {1: "full_name", 2: "sex"}
@@ -612,8 +632,9 @@ def test_a_failure_in_the_middle_of_the_commit_rolls_everything_back(supervisor,
     ]
     assert (client_import.created_count, client_import.created_codes, client_import.content) == (0, [], b"")
     clients, log_entries, counters, imports = counts()
-    # The three clients saved before the failure are gone, with their log entries and codes.
-    assert (clients, counters) == (before[0], before[2])
+    # The three clients saved before the failure are gone, with their log entries. The five
+    # codes reserved before the saving began stay taken: a gap in the numbers, never a reuse.
+    assert (clients, before[2], counters) == (before[0], [], [5])
     assert not AccessLog.objects.filter(object_type="cases.client").exists()
     assert log_entries == before[1] + 1  # the import's own record of its end
 
@@ -703,6 +724,35 @@ def test_unfinished_uploads_lose_their_file_after_a_day(supervisor, group_a1):
     recent.refresh_from_db()
     assert (old.status, old.content) == (ImportStatus.DISCARDED, b"")
     assert recent.status == ImportStatus.UPLOADED and recent.content
+
+
+def test_an_import_started_late_in_its_day_is_not_discarded_before_it_runs(supervisor, group_a1):
+    """The day counts from the start for a started import, not from the upload."""
+    client_import = upload(supervisor, csv_bytes(people(2)))
+    ClientImport.objects.filter(pk=client_import.pk).update(created_at=timezone.now() - datetime.timedelta(hours=23))
+    services.client_import_start(actor=supervisor, client_import=client_import, inline=False)
+    ClientImport.objects.filter(pk=client_import.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    services.client_imports_expire()
+    client_import.refresh_from_db()
+    assert client_import.status == ImportStatus.QUEUED and client_import.content
+    # A start no worker took up within a day (its message lost) ends like an old upload.
+    services.client_imports_expire(now=timezone.now() + datetime.timedelta(hours=25))
+    client_import.refresh_from_db()
+    assert (client_import.status, client_import.content) == (ImportStatus.DISCARDED, b"")
+
+
+@pytest.mark.parametrize("change", [{"role": "social_worker"}, {"is_active": False}])
+def test_an_import_runs_only_if_its_starter_still_may_import(supervisor, group_a1, change):
+    from cases.models import Client, User
+
+    client_import = upload(supervisor, csv_bytes(people(2)))
+    services.client_import_start(actor=supervisor, client_import=client_import, inline=False)
+    User.objects.filter(pk=supervisor.pk).update(**change)
+    services.client_import_run(import_id=client_import.pk)
+    client_import.refresh_from_db()
+    assert client_import.status == ImportStatus.FAILED and client_import.content == b""
+    assert "tidak lagi boleh" in client_import.errors[0]["message"]
+    assert not Client.objects.exists()
 
 
 def test_only_admins_and_the_sites_supervisors_import(admin_user, supervisor, outsider_supervisor, worker, site_a):

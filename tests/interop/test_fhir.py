@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import stat
+import uuid
 from collections import Counter
 
 import pytest
@@ -328,6 +329,17 @@ def test_plain_json_on_request_and_stable_ids(as_user, worker, record):
     urls = [e["fullUrl"] for e in json.loads(first.content)["entry"]]
     assert urls == [e["fullUrl"] for e in json.loads(second.content)["entry"]]
     assert json.loads(first.content)["id"] != json.loads(second.content)["id"]  # each Bundle is its own
+
+
+def test_ids_belong_to_this_installation(settings):
+    """Another centre's installation (another FIELD_HASH_KEY) gives its records other ids,
+    and an id does not give away the record's primary key."""
+    here = fhir.resource_id("Patient", 1)
+    assert here == fhir.resource_id("Patient", 1) != fhir.resource_id("Patient", 2)
+    # Not computable from public constants (as a UUID5 under the project's namespace would be).
+    assert here != str(uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, fhir.NAMESPACE), "Patient/1"))
+    settings.FIELD_HASH_KEY = "another-installation"
+    assert fhir.resource_id("Patient", 1) != here
 
 
 def test_deceased_client(as_user, supervisor, client_a):

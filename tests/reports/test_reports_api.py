@@ -175,6 +175,16 @@ def test_cascade_figures(as_user, supervisor, world):
     }
 
 
+@pytest.mark.parametrize("path", [CASELOAD, CASCADE, INCIDENTS, "/api/v1/reports/referrals/"])
+@pytest.mark.parametrize(
+    "params, field",
+    [({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01", "to": "0001-01-10"}, "from"), ({"to": "1999-12-31"}, "to")],
+)
+def test_days_beyond_any_period_are_a_400(as_user, supervisor, path, params, field):
+    r = as_user(supervisor).get(path, params)
+    assert r.status_code == 400 and field in r.json(), r.content
+
+
 def test_cascade_takes_the_latest_viral_load_of_the_twelve_months(as_user, supervisor, world):
     """back's result of T-200 (30 copies) stays the latest in the window; client_a gets a
     later unsuppressed one, and an old suppressed one before the window changes nothing."""

@@ -265,13 +265,33 @@ def test_bad_files_give_form_errors_not_500(page_as, supervisor, name, content, 
     assert ClientImport.objects.count() == 0
 
 
-def test_an_oversized_file_is_refused_before_it_is_read(page_as, supervisor, monkeypatch):
+def test_an_oversized_file_is_refused(page_as, supervisor, monkeypatch):
     from cases import importing
 
     monkeypatch.setattr(importing, "MAX_FILE_BYTES", 2**20)
     r = page_as(supervisor).post(UPLOAD, {"file": a_file(b"x" * (2**20 + 1))})
     assert r.status_code == 200
     assert "Berkas lebih besar dari 1 MB: bagi menjadi beberapa berkas yang lebih kecil." in r.content.decode()
+    assert ClientImport.objects.count() == 0
+
+
+def test_uploads_never_touch_the_disk(page_as, supervisor, settings, monkeypatch):
+    """A client list is never spooled to an unencrypted temporary file: a request over the
+    in-memory limit keeps no file, and the form says the file is too large."""
+    from django.core.files import uploadedfile
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("an upload was written to a temporary file")
+
+    monkeypatch.setattr(uploadedfile.TemporaryUploadedFile, "__init__", no_disk)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 2**16
+    r = page_as(supervisor).post(UPLOAD, {"file": a_file(csv_bytes(people(2000)))})
+    assert r.status_code == 200
+    assert "Berkas lebih besar dari 5 MB: bagi menjadi beberapa berkas yang lebih kecil." in r.content.decode()
+    assert ClientImport.objects.count() == 0
+    # Under the limit, the same page takes the file (in memory).
+    r = page_as(supervisor).post(UPLOAD, {"file": a_file(csv_bytes(people(2)))})
+    assert r.status_code == 302 and ClientImport.objects.count() == 1
 
 
 def test_discard_deletes_the_file(page_as, supervisor, group_a1):

@@ -11,6 +11,7 @@ from cases import access, importing, services
 from cases.exceptions import Conflict
 from cases.models import ImportStatus, Sex
 
+from .. import uploads
 from ..forms import ClientImportReviewForm, ClientImportUploadForm, apply_service_errors
 from .common import page
 
@@ -25,7 +26,13 @@ def import_upload(request):
     user = request.user
     if not access.may_import_clients(user):
         raise Http404
-    form = ClientImportUploadForm(request.POST or None, request.FILES or None, user=user)
+    posted = request.method == "POST"  # bound even when a too large file left the request empty
+    form = ClientImportUploadForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        user=user,
+        too_large=uploads.upload_too_large(request),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             client_import = services.client_import_upload(
@@ -39,7 +46,8 @@ def import_upload(request):
             apply_service_errors(form, e)
         else:
             return redirect("client-import", pk=client_import.pk)
-    history = access.client_imports_visible_to(user).select_related("site", "created_by")[:HISTORY_SIZE]
+    history = access.client_imports_visible_to(user).select_related("site", "created_by").defer("content")
+    history = history[:HISTORY_SIZE]
     return render(request, "web/import_upload.html", {"form": form, "history": history})
 
 

@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 access.site_for_export(user, site.pk)
                 reach = cases_access.clients_visible_to(user).filter(site=site)
                 clients = access.shareable(reach)
-                left_out = reach.exclude(access.SHAREABLE).count()
+                left_out = reach.exclude(cases_access.SHAREABLE_OUTSIDE).count()
         except Http404:
             raise CommandError(f"{username} may not export {what} (or it does not exist).") from None
         except PermissionDenied as refused:
