@@ -58,6 +58,8 @@ def _aggregate(outer, **tables):
     ORM joins models, not grouped querysets, so the querysets (scoped by the policy, built
     by the ORM) are joined here as derived tables. None is answered for a reach that is
     empty by construction (a role without reports), whose SQL Django will not write."""
+    # Each table once, so that the parameters follow the order of the placeholders.
+    assert all(outer.count("{" + name + "}") == 1 for name in tables), "each derived table appears once"
     params = []
     compiled = {}
     for name in sorted(tables, key=lambda name: outer.index("{" + name + "}")):

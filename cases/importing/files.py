@@ -15,6 +15,8 @@ from .errors import ImportFileError
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
+# An XLSX is a zip: 5 MB of it can unpack to gigabytes. 5000 rows of 60 columns need far less.
+MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024
 # A title or a note may stand above the header row; it is looked for among the first rows.
 HEADER_SEARCH_ROWS = 10
 
@@ -95,6 +97,10 @@ def _xlsx_rows(content, sheet):
     import openpyxl
 
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise ImportFileError(_("The XLSX file could not be read: open it in a spreadsheet and save it again."))
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
         raise ImportFileError(

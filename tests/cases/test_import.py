@@ -202,6 +202,16 @@ def test_blank_lines_neither_hide_clients_nor_let_a_long_file_in(monkeypatch, ki
         read(people(6))
 
 
+def test_an_xlsx_that_unpacks_too_big_is_refused_unread(monkeypatch):
+    """A zip bomb dressed as a spreadsheet is refused from its directory, before openpyxl."""
+    import openpyxl
+
+    monkeypatch.setattr(importing.files, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("opened"))
+    with pytest.raises(importing.ImportFileError, match="XLSX"):
+        importing.read_table(xlsx_bytes(people(50)), "a.xlsx")
+
+
 def test_overrides_correct_the_guessed_mapping():
     headers = ["Nama Dampingan", "Nama", "JK", "Lahir", "Catatan"]
     assert importing.guess_mapping(headers) == {1: "full_name", 2: "sex"}
