@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "cases.models.registry.ClientStatus",
+        "OutcomeStatusEnum": "cases.models.outcomes.OutcomeStatus",
         "TracingStatusEnum": "cases.models.arv.TracingStatus",
         "NotificationStatusEnum": "cases.models.notifications.NotificationStatus",
         "IncidentStatusEnum": "outreach.models.IncidentStatus",

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from outreach.models import IncidentStatus, Urgency
 
-from . import access, caseload, incidents
+from . import access, caseload, incidents, indicators
 from .export import CSVRenderer, XLSXRenderer
 from .referrals import FigureSerializer  # value, n, definition
 from .scope import ReportQuery, resolve
@@ -172,7 +172,7 @@ class CascadeReportView(ReportView):
         return super().get(request)
 
     def figures(self, user, scope):
-        return caseload.cascade(user, scope)
+        return indicators.cascade(user, scope)
 
     def tables(self, data):
         header = ("figure", "label", "count", "percent_of_registered", "percent_of_previous", "definition")

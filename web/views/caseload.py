@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 
 from cases import access
 from cases.models import Role
-from reports import caseload, incidents
+from reports import caseload, incidents, indicators
 from reports.scope import resolve
 
 from .common import page
@@ -50,7 +50,7 @@ def caseload_review(request):
         .order_by("username"),
         "workers": caseload.caseload_by_worker(user, scope),
         "definitions": caseload.CASELOAD_DEFINITIONS,
-        "cascade": caseload.cascade(user, scope),
+        "cascade": indicators.cascade(user, scope),
         "incidents": incidents.incident_report(user, scope),
         "query": query,
     }
