@@ -343,7 +343,7 @@ def ltfu_days_of(user, scope):
 
 
 def ltfu_words(days_by_site):
-    """"28 days" for one setting; "28 days at TTE, 30 days at ABC" when sites differ."""
+    """ "28 days" for one setting; "28 days at TTE, 30 days at ABC" when sites differ."""
     values = set(days_by_site.values()) or {Site._meta.get_field("ltfu_days").default}
     if len(values) == 1:
         days = values.pop()
