@@ -1,6 +1,12 @@
 from django.urls import path, re_path
 
-from .api import CascadeReportView, CaseloadReportView, IncidentReportView
+from .api import (
+    CascadeReportView,
+    CaseloadReportView,
+    IncidentReportView,
+    IndicatorClientsView,
+    IndicatorReportView,
+)
 from .referrals import urlpatterns as referral_report_urlpatterns
 from .timeline import ClientTimelineView
 
@@ -9,5 +15,11 @@ urlpatterns = [
     path("reports/caseload/", CaseloadReportView.as_view(), name="report-caseload"),
     path("reports/cascade/", CascadeReportView.as_view(), name="report-cascade"),
     path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
+    path("reports/indicators/", IndicatorReportView.as_view(), name="report-indicators"),
+    re_path(
+        r"^reports/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/clients/$",
+        IndicatorClientsView.as_view(),
+        name="report-indicator-clients",
+    ),
     re_path(r"^clients/(?P<pk>[0-9]{1,18})/timeline/$", ClientTimelineView.as_view(), name="client-timeline"),
 ]
