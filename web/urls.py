@@ -31,6 +31,7 @@ urlpatterns = [
     path(f"clients/{ID}/visits/new/", clients.visit_create, name="visit-create"),
     path(f"clients/{ID}/refills/new/", clients.refill_create, name="refill-create"),
     path(f"clients/{ID}/assign/", clients.client_assign, name="client-assign"),
+    path(f"clients/{ID}/status/", clients.client_status, name="client-status"),
     path(f"clients/{ID}/access-log/", audit.client_access_log, name="client-access-log"),
     path("emergency-access/", audit.break_glass_open, name="break-glass-open"),
     path("emergency-access/review/", audit.break_glass_review, name="break-glass-review"),
