@@ -40,6 +40,11 @@ urlpatterns = [
     path("incidents/new/", incidents.incident_report, name="incident-report"),
     path(f"incidents/{ID}/move/", incidents.incident_move, name="incident-move"),
     path("caseload/", caseload.caseload_review, name="caseload"),
+    re_path(
+        r"^caseload/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/$",
+        caseload.indicator_clients,
+        name="indicator-clients",
+    ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(f"notifications/{ID}/read/", notifications.notification_read, name="notification-read"),
     # Referral pages (in/out boxes, facility inbox) come with their own views: /referrals/…
