@@ -21,6 +21,7 @@ figure from the same facts and the same predicate, so a list and its count canno
 
 import datetime
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -167,9 +168,13 @@ def age_band(day):
 
 def _latest(queryset, order):
     """The newest row of `queryset` per client by `order` (field names, newest first)."""
-    return queryset.annotate(
-        newest=Window(RowNumber(), partition_by=[F("client_id")], order_by=[F(f).desc() for f in (*order, "pk")])
-    ).filter(newest=1)
+    return (
+        queryset.order_by()
+        .annotate(
+            newest=Window(RowNumber(), partition_by=[F("client_id")], order_by=[F(f).desc() for f in (*order, "pk")])
+        )
+        .filter(newest=1)
+    )
 
 
 def _last_refill(theirs, day):
@@ -280,7 +285,7 @@ def _ltfu_episodes(theirs, scope):
     """Per refill up to the end: the day the client became lost after it unless the next
     refill came first (`following`). The outer query keeps the LTFU days in the period
     (filters here would run before the window sees every refill)."""
-    refills = Refill.objects.filter(client__in=theirs, pickup_date__lte=scope.end)
+    refills = Refill.objects.filter(client__in=theirs, pickup_date__lte=scope.end).order_by()
     return refills.values(
         cid=F("client_id"),
         lost_on=ltfu_from(F("next_due"), F("client__site__ltfu_days")),
@@ -296,7 +301,7 @@ def _returns(theirs, scope):
     """Per refill up to the end: its pick-up and the LTFU day of the refill before it; the
     outer query keeps the pick-ups in the period after that day (SPEC §12.1: a return to
     treatment, the client having been lost the day before)."""
-    refills = Refill.objects.filter(client__in=theirs, pickup_date__lte=scope.end)
+    refills = Refill.objects.filter(client__in=theirs, pickup_date__lte=scope.end).order_by()
     return refills.values(
         cid=F("client_id"),
         pickup=F("pickup_date"),
@@ -355,7 +360,10 @@ def ltfu_words(days_by_site):
 
 
 def _percent(numerator, denominator):
-    return round(100 * numerator / denominator, 1) if denominator else None
+    """One decimal, halves rounded up (as a ministry's spreadsheet rounds: 12.25 → 12.3)."""
+    if not denominator:
+        return None
+    return float((Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def indicators(user, scope) -> dict:
