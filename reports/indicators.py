@@ -207,7 +207,7 @@ def _latest_vl(theirs, first, last):
 
 
 _FACTS_SQL = """
-    SELECT c.cid AS cid, c.sex AS sex, c.band AS band,
+    SELECT c.cid AS cid, c.site_id AS site_id, c.sex AS sex, c.band AS band,
            CASE WHEN le.cid IS NOT NULL AND le.lost_on > c.d_end
                  AND (oe.status IS NULL OR oe.status = 'active') THEN 1 ELSE 0 END AS on_end,
            CASE WHEN c.joined_before = 1 AND lb.cid IS NOT NULL AND lb.lost_on > c.d_before
@@ -234,13 +234,20 @@ _FACTS_SQL = """
 
 def _facts(user, scope, *, cascade=False):
     """(SQL, derived tables) of one row of facts per client in reach, as of the scope's end."""
-    end, start = scope.end, scope.start
+    return facts_of(scope.narrow(access.report_clients(user)), scope.start, scope.end, cascade=cascade)
+
+
+def facts_of(clients, start, end, *, cascade=False):
+    """(SQL, derived tables) of one row of facts per client of the queryset `clients` (already
+    limited to what the caller may count) for the period `start`–`end`, as of `end`."""
+    scope = _Period(start, end)
     before = start - datetime.timedelta(days=1)
-    clients = scope.narrow(access.report_clients(user)).filter(consent_date__lte=end)
+    clients = clients.filter(consent_date__lte=end)
     theirs = clients.values("pk")
     tables = {
         "clients": clients.order_by().values(
             "sex",
+            "site_id",
             cid=F("pk"),
             band=age_band(end),
             art=F("art_start_date"),
@@ -279,6 +286,20 @@ def _facts(user, scope, *, cascade=False):
                   WHERE r.pickup >= r.d_start AND r.previous_lost_on < r.pickup) ret ON ret.cid = c.cid"""
     sql = _FACTS_SQL.format(mmd=MMD_DAYS, extra_columns=extra_columns, extra_joins=extra_joins)
     return sql, tables
+
+
+@dataclass(frozen=True)
+class _Period:
+    start: datetime.date
+    end: datetime.date
+
+
+def on_art_by_site(clients, day) -> dict:
+    """{site id: clients of the queryset `clients` on ART on `day`} (ART.1's rule), for
+    figures across sites (the national view)."""
+    facts_sql, tables = facts_of(clients, day, day)
+    rows = _run(f"SELECT f.site_id, {_sum('f.on_end = 1')} FROM ({facts_sql}) f GROUP BY f.site_id", tables)
+    return {site_id: int(count or 0) for site_id, count in rows or []}
 
 
 def _ltfu_episodes(theirs, scope):

@@ -293,3 +293,15 @@ def test_the_client_lists_refuse_what_does_not_exist(as_user, supervisor):
     r = _clients(api, "HIV.IND.27", part="denominator")
     assert r.status_code == 400 and "part" in r.json()
     assert _clients(api, "HIV.IND.27", part="semua").status_code == 400
+
+
+def test_on_art_by_site_follows_art1(cohort, site_a, site_b, outsider_supervisor):
+    from cases.models import Client
+    from reports.indicators import on_art_by_site
+
+    make_client(actor=outsider_supervisor, full_name="Klien Makassar")  # no refill: not on ART
+    # Consented 2026-01-10 (the factory's default): counted at its site from then, with none on ART.
+    assert on_art_by_site(Client.objects.all(), D(2026, 3, 31)) == {site_a.pk: 5, site_b.pk: 0}
+    cohort["later"]()
+    assert on_art_by_site(Client.objects.all(), D(2026, 6, 30)) == {site_a.pk: 5, site_b.pk: 0}
+    assert on_art_by_site(Client.objects.filter(site=site_b), D(2025, 12, 31)) == {}
