@@ -46,14 +46,17 @@ class FallbackRedisCache(RedisCache):
 
     def _call(self, name, args, kwargs, *, changes=()):
         with self._lock:
-            waiting = self._down_until is not None and time.monotonic() < self._down_until
+            down = self._down_until is not None
+            waiting = down and time.monotonic() < self._down_until
         if not waiting:
             try:
+                if down:
+                    self._forget_stale()
                 result = getattr(super(), name)(*args, **kwargs)
             except RedisError as error:
                 self._failed(error)
             else:
-                if self._down_until is not None:
+                if down:
                     self._recovered()
                 return result
         with self._lock:
@@ -62,6 +65,18 @@ class FallbackRedisCache(RedisCache):
             version = kwargs.get("version")
             self._stale.update((key, version) for key in changes)
         return getattr(self._local, name)(*args, **kwargs)
+
+    def _forget_stale(self):
+        """Before Redis serves again, drop what changed while it was away."""
+        with self._lock:
+            stale, clear = set(self._stale), self._clear_pending
+        if clear:
+            super().clear()
+        for key, version in stale:
+            super().delete(key, version=version)
+        with self._lock:
+            self._stale -= stale
+            self._clear_pending = self._clear_pending and not clear
 
     def _failed(self, error):
         with self._lock:
@@ -76,21 +91,7 @@ class FallbackRedisCache(RedisCache):
 
     def _recovered(self):
         with self._lock:
-            stale, self._stale = self._stale, set()
-            clear, self._clear_pending = self._clear_pending, False
             self._down_until = None
-        try:
-            if clear:
-                super().clear()
-            for key, version in stale:
-                super().delete(key, version=version)
-        except RedisError as error:
-            # Gone again: keep the keys for the next return.
-            with self._lock:
-                self._stale |= stale
-                self._clear_pending |= clear
-            self._failed(error)
-            return
         self._local.clear()
         logger.warning("Redis cache reachable again: back from this process's memory to Redis")
 

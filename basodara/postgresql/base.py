@@ -22,10 +22,13 @@ import basodara.postgresql
 
 logger = logging.getLogger(__name__)
 
-# SQLSTATE classes no retry will fix: 28 invalid authorization, 3D no such database.
-PERMANENT_CLASSES = ("28", "3D")
+# Refusals no retry will fix (libpq reports them as text, without an SQLSTATE): a wrong
+# role, database or password. Everything else (refused, "the database system is starting
+# up", "too many clients", a timeout) may pass within seconds.
+PERMANENT = ("does not exist", "authentication failed", "pg_hba.conf", "no password supplied")
 FIRST_DELAY = 0.1
 MAX_DELAY = 1.0
+
 
 def statement_timeout_ms():
     """The statement timeout new connections of this process get, in ms (0: none)."""
@@ -34,8 +37,8 @@ def statement_timeout_ms():
 
 
 def _retryable(error):
-    sqlstate = getattr(error, "sqlstate", None) or ""
-    return not sqlstate.startswith(PERMANENT_CLASSES)
+    message = str(error)
+    return not any(marker in message for marker in PERMANENT)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -60,8 +63,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
                         logger.error("database unreachable after %d attempts: %s", attempts, type(error).__name__)
                     raise
                 if attempts == 1:
-                    logger.warning("database unreachable (%s); retrying for up to %s s", type(error).__name__,
-                                   settings.DATABASE_CONNECT_RETRY_SECONDS)
+                    logger.warning(
+                        "database unreachable (%s); retrying for up to %s s",
+                        type(error).__name__,
+                        settings.DATABASE_CONNECT_RETRY_SECONDS,
+                    )
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_DELAY)
                 continue
