@@ -1,18 +1,25 @@
 """Real processes for tests: a Redis of the test's own, an HTTP SMS gateway on loopback,
 Celery workers started with `celery -A basodara worker`, and the helpers to wait for them.
 
-Used by tests/integration (the outbox, /health/, imports) and tests/faults.
+Used by tests/integration (the outbox, /health/, imports) and tests/faults, which also
+starts a PostgreSQL cluster and gunicorn of its own.
 """
 
 import http.server
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlencode
+
+import psycopg
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 DEADLINE_SECONDS = 30
@@ -183,3 +190,101 @@ def database_url(settings_dict):
     options = {k: v for k, v in (settings_dict.get("OPTIONS") or {}).items() if isinstance(v, str)}
     query = f"?{urlencode(options)}" if options else ""
     return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}{query}"
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of the test's own (Debian's initdb/pg_ctl), so it can be restarted
+    without touching the machine's shared server. Run as the `postgres` user when the tests
+    run as root (initdb refuses root)."""
+
+    def __init__(self, directory, port):
+        self.directory = Path(directory)
+        self.data = self.directory / "data"
+        self.log_path = self.directory / "postgresql.log"
+        self.port = port
+        self._as_postgres = os.geteuid() == 0
+
+    def url(self, database):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *command, timeout=60):
+        prefix = ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
+        return subprocess.run(prefix + [str(c) for c in command], check=True, capture_output=True, timeout=timeout)
+
+    def init(self):
+        if self._as_postgres:
+            shutil.chown(self.directory, "postgres", "postgres")
+        self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.directory}'\nfsync = off\nfull_page_writes = off\n"
+            )
+
+    def start(self):
+        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log_path, "-w", "-t", "30", "start")
+
+    def restart(self):
+        """Fast mode, as an update does: sessions are cut, in-flight transactions roll back."""
+        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log_path, "-m", "fast", "-w", "-t", "30", "restart")
+
+    def stop(self):
+        if (self.data / "postmaster.pid").exists():
+            self._run(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+
+    def execute(self, sql, database="postgres"):
+        with psycopg.connect(self.url(database).replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            return conn.execute(sql).fetchall() if sql.lstrip().upper().startswith("SELECT") else conn.execute(sql)
+
+
+class Gunicorn:
+    """`gunicorn basodara.wsgi:application` as production runs it, with its worker pids."""
+
+    def __init__(self, env, log_path, port, workers=2):
+        self.env, self.log_path, self.port, self.workers = env, log_path, port, workers
+        self.process = None
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "basodara.wsgi:application", "--bind", f"127.0.0.1:{self.port}"]
+                + ["--workers", str(self.workers), "--timeout", "30", "--graceful-timeout", "5"],
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(self._answers, f"gunicorn on port {self.port}", timeout=60)
+        wait_for(lambda: len(self.worker_pids()) == self.workers, "gunicorn's workers")
+
+    def _answers(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {self.process.returncode}; see its log")
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/health/", timeout=5):
+                return True
+        except urllib.error.HTTPError:
+            return True  # 503 from /health/ is an answer
+        except OSError:
+            return False
+
+    def worker_pids(self):
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def stop(self):
+        stop_process(self.process)
