@@ -1,16 +1,18 @@
 """Fault injection (issue 19): the app under gunicorn (2 workers, DEBUG off) on a PostgreSQL
 cluster and a Redis of this test's own, with a Celery worker, an HTTP SMS gateway and a
 bounded load from another process (tests/faults/load.py). One after another: PostgreSQL
-restarts, Redis stops and comes back, a gunicorn worker is killed, Redis fills up.
+restarts, a query is stuck behind a lock, Redis stops and comes back, a gunicorn worker is
+killed, Redis fills up.
 
 Asserted: no 5xx but the documented 503 (with Retry-After), none at all while Redis is away
-or full; every 201 is in the database afterwards and no visit is there without its
-access-log row (never half a write); the notifications recorded while the broker was away
-are delivered when it returns, each SMS reaching the gateway once; and recovery within
-seconds. A table of what each fault cost is printed.
+or full; a stuck query holds a worker no longer than the web statement timeout; every 201
+is in the database afterwards and no visit is there without its access-log row (never half
+a write); the notifications recorded while the broker was away are delivered when it
+returns, each SMS reaching the gateway once; recovery within seconds. A table of what each
+fault cost is printed.
 
-Ports (PostgreSQL 55419, Redis 56419, gunicorn 8119) are fixed so that two people's runs on
-one machine do not meet; BASODARA_FAULTS_PORT_OFFSET moves all three.
+Ports are fixed (PostgreSQL 55419, Redis 56419, gunicorn 8119), away from the usual ones;
+BASODARA_FAULTS_PORT_OFFSET moves all three, for two runs on one machine.
 """
 
 import json
@@ -47,6 +49,9 @@ LOAD_THREADS = 2
 OBSERVE_SECONDS = 3
 # A restarted database is back within this (the backend retries connects for 10 s).
 RECOVERY_SECONDS = 10
+# The web statement timeout here, and how long a lock holds every request up meanwhile.
+STATEMENT_TIMEOUT_SECONDS = 2
+LOCK_SECONDS = 5
 
 
 def _missing_tools():
@@ -109,6 +114,7 @@ class Stack:
             FIELD_HASH_KEY="faults-only-hash-key",
             DATABASE_URL=self.postgres.url("basodara"),
             DATABASE_CONN_MAX_AGE="60",
+            DATABASE_STATEMENT_TIMEOUT=str(STATEMENT_TIMEOUT_SECONDS),
             CELERY_BROKER_URL=f"redis://127.0.0.1:{REDIS_PORT}/0",
             CACHE_URL=f"redis://127.0.0.1:{REDIS_PORT}/1",
             CELERY_TASK_ALWAYS_EAGER="false",
@@ -218,7 +224,8 @@ def _failed(entry):
 
 
 def _cost(phase, entries):
-    mine = [e for e in entries if phase.begin <= e["start"] < phase.end]
+    # By when each request ended: one begun just before a fault fails because of it.
+    mine = [e for e in entries if phase.begin <= e["end"] < phase.end]
     failures = [e for e in mine if _failed(e)]
     recovered = max((e["end"] for e in failures), default=phase.begin) - phase.begin
     return {
@@ -328,6 +335,15 @@ def test_faults_cost_no_error_and_lose_nothing(stack, capsys):
     current.restore()
     _observe(OBSERVE_SECONDS + 1)
 
+    current = phase(f"query stuck {LOCK_SECONDS} s")
+    with psycopg.connect(f"host=127.0.0.1 port={PG_PORT} user=postgres dbname=basodara") as locker:
+        # Every list and visit waits on this lock: web statements give up at the timeout.
+        locker.execute("LOCK TABLE outreach_homevisit IN ACCESS EXCLUSIVE MODE")
+        time.sleep(LOCK_SECONDS)
+        locker.rollback()
+    current.restore()
+    _observe()
+
     current = phase("Redis stopped")
     stack.redis.stop()
     intruder_token = stack.token("pekerja2")  # signing in works without Redis
@@ -383,6 +399,11 @@ def test_faults_cost_no_error_and_lose_nothing(stack, capsys):
     restart = by_name["PostgreSQL restart"]
     assert all(e["status"] == 503 for e in restart["failures"]), restart["failures"][:5]
     assert restart["recovered_s"] <= RECOVERY_SECONDS
+    # A stuck query holds a worker no longer than the statement timeout, then answers 503.
+    stuck = by_name[f"query stuck {LOCK_SECONDS} s"]
+    assert stuck["503"] > 0 and all(e["status"] == 503 for e in stuck["failures"]), stuck["failures"][:5]
+    assert max(e["end"] - e["start"] for e in stuck["failures"]) < STATEMENT_TIMEOUT_SECONDS + 1.5
+    assert stuck["recovered_s"] <= LOCK_SECONDS + STATEMENT_TIMEOUT_SECONDS + 1
     # A killed worker costs only what it was serving at that instant.
     killed = by_name["gunicorn worker killed"]
     assert all(e["status"] == 0 for e in killed["failures"]) and len(killed["failures"]) <= LOAD_THREADS
