@@ -7,8 +7,9 @@ into this answer; `handler500` does the same for one raised elsewhere (a middlew
 the session or the user) and keeps Django's plain 500 for every other error.
 
 Writes are services in one transaction each (the audit row included), so a write that
-answers 503 left nothing behind and can be sent again. The page is rendered without the
-request's context processors, which would read the database that just failed.
+answers 503 was rolled back whole and can be sent again; only a database lost in the instant
+between its commit and the answer leaves it saved (whole, never half). The page is rendered
+without the request's context processors, which would read the database that just failed.
 """
 
 import logging
@@ -49,7 +50,7 @@ def unavailable(request, error):
         type(error).__name__,
         type(error.__cause__).__name__ if error.__cause__ else "-",
     )
-    message = _("The service is briefly unavailable. Nothing was saved; please try again in a few seconds.")
+    message = _("The service is briefly unavailable. Please try again in a few seconds.")
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=503)
     else:
