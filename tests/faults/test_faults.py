@@ -291,6 +291,13 @@ def _break_glass(stack, token, client_id):
     ]
 
 
+def _health(stack):
+    from tests.faults.load import request
+
+    status, _, body = request(stack.web.base_url, "GET", "/health/")
+    return {"status": status, **body}
+
+
 def _statuses(stack, ids):
     if not ids:
         return {}
@@ -346,6 +353,9 @@ def test_faults_cost_no_error_and_lose_nothing(stack, capsys):
 
     current = phase("Redis stopped")
     stack.redis.stop()
+    health = _health(stack)
+    assert health["status"] == 503 and health["checks"]["redis"]["ok"] is False, health
+    assert health["checks"]["database"]["ok"] is True
     intruder_token = stack.token("pekerja2")  # signing in works without Redis
     while_down = _break_glass(stack, intruder_token, stack.client_ids[0])
     assert len(while_down) == 2  # one for each supervisor of the site
@@ -368,6 +378,8 @@ def test_faults_cost_no_error_and_lose_nothing(stack, capsys):
     current = phase("Redis full")
     broker = stack.redis_client()
     _fill_redis(broker)
+    health = _health(stack)
+    assert health["status"] == 503 and health["checks"]["redis"]["error"] == "OutOfMemory", health
     while_full = _break_glass(stack, intruder_token, stack.client_ids[1])
     stack.manage("run_reminders")
     _observe()
