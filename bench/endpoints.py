@@ -370,7 +370,7 @@ def report_floors(persona, site):
         for indicator in report_indicators.INDICATORS:
             words[f"name_{indicator.code}"] = str(indicator.name)
             words[f"definition_{indicator.code}"] = str(indicator.definition).format(ltfu=ltfu)
-        definitions = json.dumps({k: str(v) for k, v in reports.CASELOAD_DEFINITIONS.items()}, ensure_ascii=False)
+        definitions = json.dumps(reports.caseload_definitions(persona.user, scope), ensure_ascii=False)
     cuts = {f"cut{years}": report_indicators._years_before(scope.end, years) for years in (15, 20, 25, 50)}
     params = {
         **persona.params,

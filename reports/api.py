@@ -193,7 +193,7 @@ class CaseloadReportView(ReportView):
     def figures(self, user, scope):
         return {
             "workers": caseload.caseload_by_worker(user, scope),
-            "definitions": {k: str(v) for k, v in caseload.CASELOAD_DEFINITIONS.items()},
+            "definitions": caseload.caseload_definitions(user, scope),
         }
 
     def tables(self, data):

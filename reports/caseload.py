@@ -18,7 +18,7 @@ from cases.selectors import ArvState, with_arv_state
 from outreach.models import OPEN_INCIDENT_STATUSES, HomeVisit, Incident
 from referrals.models import OPEN_STATUSES, Referral
 
-from . import access
+from . import access, indicators
 
 # A client in care: neither moved away, stopped nor deceased.
 IN_CARE = (ClientStatus.ACTIVE, ClientStatus.LTFU)
@@ -80,13 +80,19 @@ CASELOAD_DEFINITIONS = {
     "clients": _("Clients in care (active or lost to follow-up) assigned to the social worker."),
     "due": _("Of them, ARV refill due within the site's reminder window."),
     "late": _("Of them, refill late but not yet lost to follow-up."),
-    "ltfu": _("Of them, lost to follow-up: no refill 28 days (the site's setting) after the due date."),
+    "ltfu": _("Of them, lost to follow-up today: no refill {ltfu} or more after the due date."),
     "visits": _("Visits and contacts recorded for these clients in the period, by anyone."),
     "days_since_last_visit": _("Days since the last visit of the client who has waited longest (visited ones)."),
     "never_visited": _("Clients with no visit recorded yet."),
     "open_referrals": _("Referrals of these clients not yet closed (draft, sent or accepted)."),
     "open_incidents": _("Incidents about these clients not yet resolved (reported, acknowledged, responding)."),
 }
+
+
+def caseload_definitions(user, scope) -> dict:
+    """CASELOAD_DEFINITIONS in words, with the LTFU days of the site(s) counted."""
+    words = indicators.ltfu_words(indicators.ltfu_days_of(user, scope))
+    return {key: str(text).format(ltfu=words) for key, text in CASELOAD_DEFINITIONS.items()}
 
 
 _CASELOAD_SQL = """

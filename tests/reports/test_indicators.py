@@ -219,6 +219,8 @@ def test_definitions_name_the_sites_own_ltfu_days(as_user, supervisor, site_a, c
     cascade = as_user(supervisor).get(CASCADE, Q1).json()
     assert all("28" not in f["definition"] for f in cascade["flows"])
     assert {f["key"]: f["count"] for f in cascade["flows"]} == {"ltfu": 0, "returned": 0}
+    caseload = as_user(supervisor).get("/api/v1/reports/caseload/", Q1).json()
+    assert "60" in caseload["definitions"]["ltfu"] and "28" not in caseload["definitions"]["ltfu"]
 
 
 def test_the_reach_and_filters_of_the_caller(as_user, supervisor, worker, volunteer, outsider_supervisor, cohort):

@@ -58,7 +58,7 @@ def caseload_review(request):
         .filter(role=Role.SOCIAL_WORKER, site=site, is_active=True)
         .order_by("username"),
         "workers": caseload.caseload_by_worker(user, scope),
-        "definitions": caseload.CASELOAD_DEFINITIONS,
+        "definitions": caseload.caseload_definitions(user, scope),
         "cascade": indicators.cascade(user, scope),
         "indicators": indicators.indicators(user, scope),
         "incidents": incidents.incident_report(user, scope),
