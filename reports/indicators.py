@@ -387,43 +387,62 @@ def _percent(numerator, denominator):
     return float((Decimal(100 * numerator) / Decimal(denominator)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def indicators(user, scope) -> dict:
+def _indicator_columns():
+    """{column: predicate} of every count the indicator rows are made of."""
+    columns = {}
+    for indicator in INDICATORS:
+        columns[f"n:{indicator.id}"] = indicator.numerator
+        if indicator.denominator:
+            columns[f"d:{indicator.id}"] = indicator.denominator
+    for key in ATTRITION_OUTCOMES:
+        columns[f"a:{key}"] = f"{BY_ID['HIV.IND.28'].numerator} AND {_ATTRITION[key]}"
+    return columns
+
+
+def _cascade_columns():
+    return {f"c:{stage[0]}": stage[4] for stage in CASCADE_STAGES} | {f"c:{flow[0]}": flow[3] for flow in CASCADE_FLOWS}
+
+
+def _counts(user, scope, columns, *, cascade):
+    """[(sex, age band, {column: count})]: the facts per client summed by sex and age band,
+    in one statement."""
+    facts_sql, tables = _facts(user, scope, cascade=cascade)
+    names = list(columns)
+    sums = ", ".join(_sum(columns[name]) for name in names)
+    rows = _run(f"SELECT f.sex, f.band, {sums} FROM ({facts_sql}) f GROUP BY f.sex, f.band", tables) or []
+    return [(sex, band, {name: int(value or 0) for name, value in zip(names, values, strict=True)})
+            for sex, band, *values in rows]  # fmt: skip
+
+
+def _total(groups, name):
+    return sum(counts[name] for _sex, _band, counts in groups)
+
+
+def indicators(user, scope, *, groups=None) -> dict:
     """The §12.1 indicator rows for `user`'s reach narrowed by `scope`, as of its end."""
-    facts_sql, tables = _facts(user, scope)
-    columns = [_sum(indicator.numerator) for indicator in INDICATORS]
-    columns += [_sum(indicator.denominator) for indicator in INDICATORS if indicator.denominator]
-    columns += [_sum(f"{BY_ID['HIV.IND.28'].numerator} AND {_ATTRITION[key]}") for key in ATTRITION_OUTCOMES]
-    outer = f"SELECT f.sex, f.band, {', '.join(columns)} FROM ({facts_sql}) f GROUP BY f.sex, f.band"
-    rows = _run(outer, tables) or []
-    with_denominator = [indicator for indicator in INDICATORS if indicator.denominator]
+    if groups is None:
+        groups = _counts(user, scope, _indicator_columns(), cascade=False)
     days_by_site = ltfu_days_of(user, scope)
     words = ltfu_words(days_by_site)
     result = []
-    for position, indicator in enumerate(INDICATORS):
+    for indicator in INDICATORS:
         by_sex = dict.fromkeys(SEXES, 0)
         by_age = dict.fromkeys(AGE_BANDS, 0)
-        numerator = denominator = 0
-        for row in rows:
-            sex, band, values = row[0], row[1], [int(v or 0) for v in row[2:]]
-            count = values[position]
-            numerator += count
-            by_sex[sex] = by_sex.get(sex, 0) + count
-            by_age[band] += count
-            if indicator.denominator:
-                denominator += values[len(INDICATORS) + with_denominator.index(indicator)]
+        for sex, band, counts in groups:
+            by_sex[sex] = by_sex.get(sex, 0) + counts[f"n:{indicator.id}"]
+            by_age[band] += counts[f"n:{indicator.id}"]
+        numerator = _total(groups, f"n:{indicator.id}")
+        denominator = _total(groups, f"d:{indicator.id}") if indicator.denominator else None
         breakdown = None
         if indicator.id == "HIV.IND.28":
-            offset = len(INDICATORS) + len(with_denominator)
-            breakdown = {
-                key: sum(int(row[2 + offset + i] or 0) for row in rows) for i, key in enumerate(ATTRITION_OUTCOMES)
-            }
+            breakdown = {key: _total(groups, f"a:{key}") for key in ATTRITION_OUTCOMES}
         result.append(
             {
                 "id": indicator.id,
                 "code": indicator.code,
                 "name": str(indicator.name),
                 "numerator": numerator,
-                "denominator": denominator if indicator.denominator else None,
+                "denominator": denominator,
                 "percent": _percent(numerator, denominator) if indicator.denominator else None,
                 "definition": str(indicator.definition).format(ltfu=words),
                 "breakdown": breakdown,
@@ -433,6 +452,12 @@ def indicators(user, scope) -> dict:
         )
     ltfu_values = set(days_by_site.values())
     return {"ltfu_days": ltfu_values.pop() if len(ltfu_values) == 1 else None, "indicators": result}
+
+
+def page_figures(user, scope) -> tuple[dict, dict]:
+    """(indicators, cascade) for the supervisor's page, from one pass over the facts."""
+    groups = _counts(user, scope, _indicator_columns() | _cascade_columns(), cascade=True)
+    return indicators(user, scope, groups=groups), cascade(user, scope, groups=groups)
 
 
 def indicator_client_ids(user, scope, indicator, part) -> list:
@@ -506,19 +531,17 @@ CASCADE_FLOWS = (
 )
 
 
-def cascade(user, scope) -> dict:
+def cascade(user, scope, *, groups=None) -> dict:
     """The care cascade as of the period's end and the period's flows (one statement)."""
-    facts_sql, tables = _facts(user, scope, cascade=True)
-    predicates = [stage[4] for stage in CASCADE_STAGES] + [flow[3] for flow in CASCADE_FLOWS]
-    rows = _run(f"SELECT {', '.join(_sum(p) for p in predicates)} FROM ({facts_sql}) f", tables)
-    counts = [int(v or 0) for v in (rows[0] if rows else [0] * len(predicates))]
+    if groups is None:
+        groups = _counts(user, scope, _cascade_columns(), cascade=True)
+    counts = {key: _total(groups, f"c:{key}") for key in [s[0] for s in CASCADE_STAGES] + [f[0] for f in CASCADE_FLOWS]}
     words = ltfu_words(ltfu_days_of(user, scope))
-    by_key = {}
     stages = []
-    base = counts[0]
-    for (key, label, definition, within, _predicate), count in zip(CASCADE_STAGES, counts, strict=False):
-        by_key[key] = count
-        parent = by_key.get(within) if within else None
+    base = counts["registered"]
+    for key, label, definition, within, _predicate in CASCADE_STAGES:
+        count = counts[key]
+        parent = counts[within] if within else None
         stages.append(
             {
                 "key": key,
@@ -530,9 +553,7 @@ def cascade(user, scope) -> dict:
             }
         )
     flows = [
-        {"key": key, "label": str(label), "count": count, "definition": str(definition).format(ltfu=words)}
-        for (key, label, definition, _predicate), count in zip(
-            CASCADE_FLOWS, counts[len(CASCADE_STAGES) :], strict=True
-        )
+        {"key": key, "label": str(label), "count": counts[key], "definition": str(definition).format(ltfu=words)}
+        for key, label, definition, _predicate in CASCADE_FLOWS
     ]
     return {"stages": stages, "flows": flows}

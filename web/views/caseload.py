@@ -48,6 +48,7 @@ def caseload_review(request):
     user = request.user
     scope, query, errors, sites = _scope(request)
     site = scope.site
+    figures = indicators.page_figures(user, scope)  # one pass over the facts for both
     context = {
         "site": site,
         "scope": scope,
@@ -59,8 +60,8 @@ def caseload_review(request):
         .order_by("username"),
         "workers": caseload.caseload_by_worker(user, scope),
         "definitions": caseload.caseload_definitions(user, scope),
-        "cascade": indicators.cascade(user, scope),
-        "indicators": indicators.indicators(user, scope),
+        "indicators": figures[0],
+        "cascade": figures[1],
         "incidents": incidents.incident_report(user, scope),
         "query": query,
     }
