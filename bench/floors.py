@@ -303,8 +303,7 @@ def caseload(role):
 # WHO age-band cut-offs %(cut15)s … %(cut50)s (the birthdays that make 15 … 50 years on %(end)s).
 _LTFU_DAYS = "(SELECT s.ltfu_days FROM cases_site s WHERE s.id = %(site)s)"
 _FACTS = """
-    c AS MATERIALIZED (SELECT c.id, c.sex, c.date_of_birth, c.art_start_date AS art,
-                              c.consent_date <= %(before)s AS joined_before
+    c AS MATERIALIZED (SELECT c.id, c.sex, c.date_of_birth, c.art_start_date AS art
                          FROM cases_client c WHERE c.site_id = %(site)s AND {scope} AND c.consent_date <= %(end)s),
     le AS (SELECT DISTINCT ON (r.client_id) r.client_id, r.next_due AS due, r.days_supplied AS days,
                   r.next_due + {ltfu} AS lost_on, min(r.pickup_date) OVER (PARTITION BY r.client_id) AS first_refill
@@ -328,10 +327,10 @@ _FACTS = """
                       WHEN c.date_of_birth > %(cut25)s THEN '20-24' WHEN c.date_of_birth > %(cut50)s THEN '25-49'
                       ELSE '50+' END AS band,
                  coalesce(le.lost_on > %(end)s AND coalesce(oe.status, 'active') = 'active', false) AS on_end,
-                 coalesce(c.joined_before AND lb.lost_on > %(before)s AND coalesce(ob.status, 'active') = 'active',
-                          false) AS on_before,
-                 coalesce(least(c.art, le.first_refill) >= %(start)s, false) AS new_art,
-                 coalesce(least(c.art, le.first_refill) <= %(six)s, false) AS six,
+                 coalesce(lb.lost_on > %(before)s AND coalesce(ob.status, 'active') = 'active', false) AS on_before,
+                 -- least() skips a NULL: without a refill (le) there is no first ART date to count.
+                 le.client_id IS NOT NULL AND coalesce(least(c.art, le.first_refill) >= %(start)s, false) AS new_art,
+                 le.client_id IS NOT NULL AND coalesce(least(c.art, le.first_refill) <= %(six)s, false) AS six,
                  vl.client_id IS NOT NULL AS tested, coalesce(vl.below, false) AS below,
                  coalesce(le.days >= 90, false) AS mmd, coalesce(le.due >= %(end)s, false) AS supplied,
                  coalesce(oe.status, 'active') AS outcome, oe.day AS outcome_day

@@ -144,6 +144,7 @@ class ReportView(APIView):
 
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
     name = ""  # the download's file name starts with it
+    as_of_end = False  # worked out as of the period's last day (reports.scope.resolve)
 
     def figures(self, user, scope) -> dict:
         raise NotImplementedError
@@ -154,7 +155,7 @@ class ReportView(APIView):
     def get(self, request):
         if not access.may_see_reports(request.user):
             raise PermissionDenied
-        scope = resolve(request.user, request.query_params)
+        scope = resolve(request.user, request.query_params, as_of_end=self.as_of_end)
         self.scope = scope
         return Response({**scope.as_dict(), **self.figures(request.user, scope)})
 
@@ -208,6 +209,7 @@ class CascadeReportView(ReportView):
     suppressed) and the period's LTFU and returns to treatment."""
 
     name = "cascade"
+    as_of_end = True
 
     @extend_schema(parameters=[ReportQuery, FORMAT], responses=CascadeReportSerializer)
     def get(self, request):
@@ -266,6 +268,7 @@ class IndicatorReportView(ReportView):
     sex and age band."""
 
     name = "indicators"
+    as_of_end = True
     AGE_COLUMNS = indicators.AGE_BANDS
     SEX_COLUMNS = indicators.SEXES
 
@@ -326,7 +329,7 @@ class IndicatorClientsView(APIView):
         part = query.validated_data["part"]
         if indicator.predicate(part) is None:
             raise serializers.ValidationError({"part": _("This indicator has no denominator.")})
-        scope = resolve(request.user, request.query_params)
+        scope = resolve(request.user, request.query_params, as_of_end=True)
         ids = indicators.indicator_client_ids(request.user, scope, indicator, part)
         paginator = Pagination()
         page = paginator.paginate_queryset(ids, request, view=self)

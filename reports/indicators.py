@@ -4,7 +4,8 @@ changes and the consent date — so that a past period gives the same figures wh
 happened since.
 
 The rules, in one place:
-- *in the programme on day D*: consented (`consent_date`) on or before D;
+- *counted in a period*: consented (`consent_date`) on or before its last day (treatment
+  facts from before the consent count, e.g. for ART.2's start of the period);
 - *out of care on D*: the latest status change effective on or before D is deceased,
   stopped or transferred out (a later `active` brings the client back);
 - *lost to follow-up on D*: cases.selectors.ltfu_from (the site's LTFU days past the next-due
@@ -117,8 +118,9 @@ INDICATORS = (
         f"{_SIX} AND f.vl_tested = 1 AND f.vl_below = 1",
         f"{_SIX} AND f.vl_tested = 1",
         _(
-            "Of the clients counted by ART.6 (tested in the period), the ones whose most recent result in the "
-            "period is below 1000 copies/mL."
+            "Of the clients counted by ART.6 (on ART for 6 months or more and tested in the period; lost to "
+            "follow-up: {ltfu} or more past the due date), the ones whose most recent result in the period is "
+            "below 1000 copies/mL."
         ),
     ),
     Indicator(
@@ -210,7 +212,7 @@ _FACTS_SQL = """
     SELECT c.cid AS cid, c.site_id AS site_id, c.sex AS sex, c.band AS band,
            CASE WHEN le.cid IS NOT NULL AND le.lost_on > c.d_end
                  AND (oe.status IS NULL OR oe.status = 'active') THEN 1 ELSE 0 END AS on_end,
-           CASE WHEN c.joined_before = 1 AND lb.cid IS NOT NULL AND lb.lost_on > c.d_before
+           CASE WHEN lb.cid IS NOT NULL AND lb.lost_on > c.d_before
                  AND (ob.status IS NULL OR ob.status = 'active') THEN 1 ELSE 0 END AS on_before,
            CASE WHEN le.cid IS NOT NULL
                  AND (CASE WHEN c.art IS NOT NULL AND c.art < le.first_refill THEN c.art ELSE le.first_refill END)
@@ -251,7 +253,6 @@ def facts_of(clients, start, end, *, cascade=False):
             cid=F("pk"),
             band=age_band(end),
             art=F("art_start_date"),
-            joined_before=_flag(Q(consent_date__lte=before)),
             d_end=Value(end),
             d_before=Value(before),
             d_start=Value(start),
@@ -485,7 +486,7 @@ CASCADE_STAGES = (
     (
         "on_art",
         _("On ART"),
-        _("Of them, on ART on that day (WHO ART.1): a refill by then and not lost to follow-up ({ltfu})."),
+        _("Of them, on ART on that day (WHO ART.1): a refill by then and not lost to follow-up ({ltfu} or more)."),
         "registered",
         "f.on_end = 1",
     ),
@@ -518,7 +519,8 @@ CASCADE_FLOWS = (
         _(
             "Clients who became lost to follow-up on a day in the period ({ltfu} past a refill's due date with no "
             "refill in between), whether or not they came back later, unless they had died, stopped or "
-            "transferred out before that day. WHO ART.2 attrition."
+            "transferred out before that day. Unlike ART.2's lost to follow-up, it counts every client and "
+            "those who returned."
         ),
         "f.lost_in_period = 1",
     ),

@@ -121,9 +121,11 @@ class ReportQuery(PeriodQuery):
             self.fields["worker"].queryset = cases_access.users_visible_to(user).filter(role=Role.SOCIAL_WORKER)
 
 
-def resolve(user, params) -> Scope:
+def resolve(user, params, *, as_of_end=False) -> Scope:
     """The scope of a report for `user` from query `params`; a DRF ValidationError (400)
-    for a bad filter."""
+    for a bad filter. A report computed as of its period's end (`as_of_end`: the cascade, the
+    WHO indicators) refuses a period that ends after today: its figures would be a forecast
+    that changes every day."""
     query = ReportQuery(data=params, context={"user": user})
     query.is_valid(raise_exception=True)
     data = query.validated_data
@@ -136,4 +138,8 @@ def resolve(user, params) -> Scope:
     tz = site.tzinfo if site is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
     today = timezone.localdate(timezone=tz)
     start, end = period(data, today)
+    if as_of_end and end > today:
+        raise serializers.ValidationError(
+            {"to": _("These figures are worked out as of the period's last day: choose a day up to today.")}
+        )
     return Scope(site=site, tz=tz, today=today, start=start, end=end, group=group, worker=worker)

@@ -20,6 +20,7 @@ from cases.models import (
     ViralLoad,
 )
 from cases.models.arv import FINAL_TRACING_OUTCOMES, VL_SUPPRESSION_THRESHOLD
+from cases.selectors import ltfu_from
 
 from .outcomes import client_status_change, client_status_now
 
@@ -38,12 +39,17 @@ def _validate_clinical_date(client, field, value):
 @transaction.atomic
 def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed_doses=0) -> Refill:
     """Record an ARV pick-up. When it is the latest pick-up it moves the client's next due
-    date, closes an open tracing and brings a client lost to follow-up back to active
-    (returned to treatment); an older pick-up entered late only completes the history."""
+    date, closes an open tracing and brings a client marked lost to follow-up back to active;
+    an older pick-up entered late only completes the history. Either is a return to treatment
+    when the refill before it had lapsed past the site's LTFU days."""
     # Lock the client: two refills recorded at once must not both read the old due date.
     client = Client.objects.select_for_update(of=("self",)).select_related("site", "last_refill").get(pk=client.pk)
     _validate_clinical_date(client, "pickup_date", pickup_date)
     is_latest = client.last_refill is None or pickup_date >= client.last_refill.pickup_date
+    # A return to treatment: the client was lost to follow-up the day before, by the refill
+    # picked up before this one (SPEC §12.1, the rule of cases.selectors.ltfu_from).
+    previous = client.refills.filter(pickup_date__lte=pickup_date).order_by("-pickup_date", "-id").first()
+    returned = previous is not None and ltfu_from(previous.next_due, client.site.ltfu_days) < pickup_date
     refill = Refill(
         client=client,
         facility=facility,
@@ -51,7 +57,7 @@ def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed
         days_supplied=days_supplied,
         next_due=pickup_date + timedelta(days=days_supplied),
         missed_doses=missed_doses,
-        returned_to_treatment=is_latest and client.status == ClientStatus.LTFU,
+        returned_to_treatment=returned,
         recorded_by=actor,
     )
     refill.full_clean()

@@ -78,15 +78,38 @@ def test_bad_changes_are_a_400_naming_the_field(as_user, worker, client_a, body,
     assert not ClientStatusEvent.objects.exists()
 
 
-def test_a_change_cannot_take_effect_before_the_latest(as_user, worker, client_a):
+def test_a_date_learned_late_can_be_put_before_the_latest_change(as_user, supervisor, worker, client_a, facility_a):
+    """A death recorded on the day the news came is dated right later: the reports of the
+    months between then count the client as died, not as lost (SPEC §12.1)."""
     api = as_user(worker)
     today = _today(client_a)
+    services.refill_record(
+        actor=worker, client=client_a, facility=facility_a, pickup_date=today - datetime.timedelta(days=200),
+        days_supplied=30,
+    )  # fmt: skip
     assert (
-        _status(api, client_a, status="stopped", effective_date=today.isoformat(), reason="Menolak").status_code == 201
+        _status(api, client_a, status="deceased", effective_date=today.isoformat(), reason="Kabar").status_code == 201
     )
-    earlier = (today - datetime.timedelta(days=5)).isoformat()
-    r = _status(api, client_a, status="active", effective_date=earlier, reason="Kembali")
-    assert r.status_code == 400 and "effective_date" in r.json()
+    # Nothing changes on that day: refused.
+    same_day = _status(api, client_a, status="deceased", effective_date=today.isoformat(), reason="Lagi")
+    assert same_day.status_code == 400 and "status" in same_day.json()
+    died = today - datetime.timedelta(days=150)
+    r = _status(api, client_a, status="deceased", effective_date=died.isoformat(), reason="Akta kematian")
+    assert r.status_code == 201, r.content
+    client_a.refresh_from_db()
+    assert client_a.status == "deceased"
+    period = {
+        "from": (died + datetime.timedelta(days=10)).isoformat(),
+        "to": (died + datetime.timedelta(days=40)).isoformat(),
+    }
+    art2 = as_user(supervisor).get("/api/v1/reports/indicators/", period).json()["indicators"][1]
+    assert art2["code"] == "ART.2" and art2["breakdown"]["died"] == 0  # died before the period: not in it
+    period = {
+        "from": (died - datetime.timedelta(days=20)).isoformat(),
+        "to": (died + datetime.timedelta(days=10)).isoformat(),
+    }
+    art2 = as_user(supervisor).get("/api/v1/reports/indicators/", period).json()["indicators"][1]
+    assert art2["breakdown"] == {"ltfu": 0, "died": 1, "stopped": 0, "transferred_out": 0}
 
 
 @pytest.mark.parametrize(

@@ -307,3 +307,121 @@ def test_on_art_by_site_follows_art1(cohort, site_a, site_b, outsider_supervisor
     cohort["later"]()
     assert on_art_by_site(Client.objects.all(), D(2026, 6, 30)) == {site_a.pk: 5, site_b.pk: 0}
     assert on_art_by_site(Client.objects.filter(site=site_b), D(2025, 12, 31)) == {}
+
+
+def test_edge_cases_of_the_rules(as_user, supervisor, facility_a):
+    """Q2 (2026-04-01..06-30, LTFU 28 days), worked out by hand:
+    K  ART date 2025-12-01, first refill 04-10×90: on ART, not new (its first ART date is the
+       earlier one), not in ART.2's cohort (no refill before the period).
+    L  refills 03-01×30 (LTFU from 04-28) and 04-28×90, picked up on the LTFU day itself: never
+       lost, no return; in the cohort and on ART.
+    M  refills 02-01×90, 05-01×90; stopped on 06-30, the last day: attrition (stopped).
+    N  refill 02-15×90; died 03-31, the day before: neither in the cohort nor in care; his
+       LTFU day (06-13) comes after his death: no LTFU episode.
+    O  refill 01-20×90; stopped 02-01, resumed care 05-01 with a refill 05-01×90: on ART again.
+    P  refill 03-10×90, consented 05-01, in the period: on ART before it, so in the cohort.
+    ART.1 = K L O P = 4; ART.2 = M / L M P = 1 of 3; ART.4 = 0. In care K L O P; flows 0 and 0."""
+    people = {
+        name: make_client(
+            actor=supervisor, full_name=f"Klien {name}", nickname=name, art_start_date=art, consent_date=consent
+        )  # fmt: skip
+        for name, art, consent in [
+            ("K", D(2025, 12, 1), CONSENTED),
+            ("L", None, CONSENTED),
+            ("M", None, CONSENTED),
+            ("N", None, CONSENTED),
+            ("O", None, CONSENTED),
+            ("P", None, D(2026, 5, 1)),
+        ]  # fmt: skip
+    }
+
+    def refill(name, day, supply):
+        return services.refill_record(
+            actor=supervisor, client=people[name], facility=facility_a, pickup_date=day, days_supplied=supply
+        )
+
+    def status(name, value, day):
+        services.client_status_change(
+            actor=supervisor, client=people[name], status=value, effective_date=day, reason="Uji"
+        )
+
+    refill("K", D(2026, 4, 10), 90)
+    refill("L", D(2026, 3, 1), 30)
+    on_the_day = refill("L", D(2026, 4, 28), 90)
+    refill("M", D(2026, 2, 1), 90)
+    refill("M", D(2026, 5, 1), 90)
+    status("M", ClientStatus.STOPPED, D(2026, 6, 30))
+    refill("N", D(2026, 2, 15), 90)
+    status("N", ClientStatus.DECEASED, D(2026, 3, 31))
+    refill("O", D(2026, 1, 20), 90)
+    status("O", ClientStatus.STOPPED, D(2026, 2, 1))
+    status("O", "active", D(2026, 5, 1))
+    refill("O", D(2026, 5, 1), 90)
+    refill("P", D(2026, 3, 10), 90)
+
+    assert not on_the_day.returned_to_treatment
+    api = as_user(supervisor)
+    figures = _figures(api.get(INDICATORS, Q2).json())
+    assert (figures["ART.1"], figures["ART.2"], figures["ART.4"]) == ((4, None, None), (1, 3, 33.3), (0, None, None))
+    assert _by_id(api.get(INDICATORS, Q2).json())["ART.2"]["breakdown"]["stopped"] == 1
+    r = api.get(f"{INDICATORS}HIV.IND.28/clients/", {**Q2, "part": "denominator"})
+    assert sorted(row["nickname"] for row in r.json()["results"]) == ["L", "M", "P"]
+    stages, flows = _cascade(api.get(CASCADE, Q2).json())
+    assert (stages["registered"], stages["on_art"]) == (4, 4)
+    assert flows == {"ltfu": 0, "returned": 0}
+
+
+def test_a_return_to_treatment_is_marked_on_the_refill(supervisor, facility_a):
+    client = make_client(actor=supervisor, full_name="Klien Kembali")
+    services.refill_record(
+        actor=supervisor, client=client, facility=facility_a, pickup_date=D(2026, 1, 1), days_supplied=30
+    )
+    # Due 01-31, lost from 02-28: a refill on 02-28 is on the LTFU day (no return), 03-01 after it.
+    late = services.refill_record(
+        actor=supervisor, client=client, facility=facility_a, pickup_date=D(2026, 3, 1), days_supplied=30
+    )
+    assert late.returned_to_treatment
+
+
+@pytest.mark.parametrize("path", [INDICATORS, CASCADE, f"{INDICATORS}HIV.IND.27/clients/"])
+def test_a_period_ending_after_today_is_refused(as_user, supervisor, site_a, path):
+    from django.utils import timezone
+
+    tomorrow = timezone.localdate(timezone=site_a.tzinfo) + datetime.timedelta(days=1)
+    r = as_user(supervisor).get(path, {"to": tomorrow.isoformat()})
+    assert r.status_code == 400 and "to" in r.json()
+    # The caseload (as of today, not of the period's end) keeps taking it.
+    assert as_user(supervisor).get("/api/v1/reports/caseload/", {"to": tomorrow.isoformat()}).status_code == 200
+
+
+# --- the web pages ------------------------------------------------------------------------------
+
+
+def test_the_web_list_behind_a_figure_is_for_supervisors_and_admins(
+    client, supervisor, worker, volunteer, outsider_supervisor, cohort
+):
+    url = f"/caseload/indicators/HIV.IND.28/?from={Q1['from']}&to={Q1['to']}"
+    for user in (worker, volunteer):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    people = cohort["people"]
+    client.force_login(outsider_supervisor)  # another site: its own (empty) list, never ours
+    page = client.get(url)
+    assert page.status_code == 200 and not any(p.code.encode() in page.content for p in people.values())
+    client.force_login(supervisor)
+    page = client.get(url)
+    assert page.status_code == 200
+    for name in "CEF":
+        assert people[name].code.encode() in page.content
+    logged = AccessLog.objects.filter(object_type="cases.client.indicator.ART.2", user=supervisor)
+    assert logged.count() == 3
+    assert client.get("/caseload/indicators/HIV.IND.99/").status_code == 404
+    assert client.get(f"{url}&part=semua").status_code == 404
+
+
+def test_the_web_status_action_is_404_out_of_reach(client, colleague, outsider_supervisor, client_a):
+    for user in (colleague, outsider_supervisor):
+        client.force_login(user)
+        assert client.get(f"/clients/{client_a.pk}/status/").status_code == 404
+        body = {"status": "deceased", "effective_date": "2026-01-01", "reason": "x"}
+        assert client.post(f"/clients/{client_a.pk}/status/", body).status_code == 404

@@ -33,7 +33,7 @@ def _scope(request):
         params["site"] = str(first.pk)  # an admin starts with one site, not all at once
     errors = {}
     try:
-        scope = resolve(user, params)
+        scope = resolve(user, params, as_of_end=True)  # the page shows the cascade and indicators
     except ValidationError as e:
         errors = {field: " ".join(str(m) for m in messages) for field, messages in e.detail.items()}
         params = {k: v for k, v in params.items() if k == "site" and "site" not in errors}
