@@ -1,6 +1,12 @@
 from django.urls import path, re_path
 
-from .api import CascadeReportView, CaseloadReportView, IncidentReportView
+from .api import (
+    CascadeReportView,
+    CaseloadReportView,
+    EmpowermentReportView,
+    IncidentReportView,
+    NationalReportView,
+)
 from .referrals import urlpatterns as referral_report_urlpatterns
 from .timeline import ClientTimelineView
 
@@ -9,5 +15,7 @@ urlpatterns = [
     path("reports/caseload/", CaseloadReportView.as_view(), name="report-caseload"),
     path("reports/cascade/", CascadeReportView.as_view(), name="report-cascade"),
     path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
+    path("reports/empowerment/", EmpowermentReportView.as_view(), name="report-empowerment"),
+    path("reports/national/", NationalReportView.as_view(), name="report-national"),
     re_path(r"^clients/(?P<pk>[0-9]{1,18})/timeline/$", ClientTimelineView.as_view(), name="client-timeline"),
 ]
