@@ -184,6 +184,8 @@ class EnrolmentSerializer(serializers.ModelSerializer):
             "employed",
             "version",
         )
+        # Enrolled once: the service says so on `client` (and holds the programme's lock).
+        validators = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

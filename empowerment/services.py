@@ -155,6 +155,8 @@ def _validate_enrolment(enrolment):
 
 @transaction.atomic
 def enrolment_create(*, actor, programme, client, **fields) -> Enrolment:
+    # Lock the programme: two enrolments of one client at once must not both pass the check.
+    programme = Programme.objects.select_for_update().select_related("site").get(pk=programme.pk)
     if Enrolment.objects.filter(programme=programme, client=client).exists():
         raise ValidationError({"client": _("This client is already enrolled in this programme.")})
     enrolment = Enrolment(programme=programme, client=client, recorded_by=actor, **fields)
