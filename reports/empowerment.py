@@ -197,3 +197,9 @@ LABELS = {
     "reached_clients": _("Clients reached (anti-stigma, education)"),
     "reached_others": _("Others reached (anti-stigma, education)"),
 }
+
+
+def for_page(report) -> dict:
+    """The report as pages show it: labelled figures in order, and the others by category."""
+    figures = [{"key": k, "label": LABELS[k], **report[k]} for k in FIGURES]
+    return {"figures": figures, "others": report["reached_others_by_category"]}

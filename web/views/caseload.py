@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 
 from cases import access
 from cases.models import Role
-from reports import caseload, incidents
+from reports import caseload, empowerment, incidents
 from reports.scope import resolve
 
 from .common import page
@@ -52,6 +52,7 @@ def caseload_review(request):
         "definitions": caseload.CASELOAD_DEFINITIONS,
         "cascade": caseload.cascade(user, scope),
         "incidents": incidents.incident_report(user, scope),
+        "empowerment": empowerment.for_page(empowerment.empowerment_report(user, scope)),
         "query": query,
     }
     return render(request, "web/caseload.html", context)
