@@ -162,3 +162,9 @@ def test_national_page_for_admins_only_and_without_identities(page_as, admin_use
     assert 'data-site="TTE"' in body
     assert client_a.code not in body and client_a.full_name not in body
     assert page_as(supervisor).get("/national/").status_code == 404
+
+
+def test_client_page_timeline_shows_programmes(page_as, worker, session_a, client_a):
+    body = page_as(worker).get(f"/clients/{client_a.pk}/").content.decode()
+    assert body.count(f'href="/programmes/{session_a.programme_id}/"') == 2  # the enrolment and the session
+    assert "Pembukuan sederhana" in body
