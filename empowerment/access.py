@@ -132,11 +132,11 @@ def clients_enrollable_by(user) -> QuerySet:
     return cases_access.clients_for_records(user)
 
 
-def attendees_visible_to(user, session) -> QuerySet:
-    """The clients of `session`'s roster `user` may read: enrolled in its programme."""
-    return cases_access.clients_visible_to(user).filter(enrolments__programme_id=session.programme_id)
-
-
 def roster_for(user, programme) -> QuerySet:
     """Enrolled clients of `programme` that `user` may read, for taking attendance."""
     return cases_access.clients_visible_to(user).filter(enrolments__programme=programme)
+
+
+def attendees_visible_to(user, session) -> QuerySet:
+    """The clients of `session`'s roster `user` may read: enrolled in its programme."""
+    return roster_for(user, session.programme_id)

@@ -4,6 +4,7 @@ attendance row with its client."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,9 +55,11 @@ def programme_update(*, actor, programme, **fields) -> Programme:
         if name in PROGRAMME_FIELDS:
             setattr(programme, name, value)
     _validate_programme(programme)
-    first = programme.sessions.order_by("date").values_list("date", flat=True).first()
-    if first is not None and first < programme.start_date:
+    held = programme.sessions.aggregate(first=Min("date"), last=Max("date"))
+    if held["first"] is not None and held["first"] < programme.start_date:
         raise ValidationError({"start_date": _("A session was held before this date.")})
+    if held["last"] is not None and programme.end_date is not None and held["last"] > programme.end_date:
+        raise ValidationError({"end_date": _("A session was held after this date.")})
     programme.save()
     return programme
 

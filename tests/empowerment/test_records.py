@@ -177,3 +177,13 @@ def test_enrolment_list_query_budget(as_user, supervisor, programme_a, django_as
     with django_assert_max_num_queries(5):
         r = as_user(supervisor).get("/api/v1/enrolments/")
     assert r.json()["count"] == 5
+
+
+def test_programme_dates_cannot_leave_a_session_outside(as_user, supervisor, session_a):
+    programme = session_a.programme
+    url = f"/api/v1/programmes/{programme.pk}/"
+    api = as_user(supervisor)
+    r = api.patch(url, {"end_date": str(session_a.date - datetime.timedelta(days=1))}, format="json")
+    assert r.status_code == 400 and "end_date" in r.json()
+    r = api.patch(url, {"start_date": str(session_a.date + datetime.timedelta(days=1))}, format="json")
+    assert r.status_code == 400 and "start_date" in r.json()
