@@ -56,4 +56,4 @@ USER basodara
 
 EXPOSE 8000
 
-CMD ["gunicorn", "basodara.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "basodara.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30", "--access-logfile", "-"]

@@ -53,6 +53,10 @@ def _redis():
         client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS)
         try:
             client.ping()
+            # A full Redis still answers PING but refuses every write: no task can be queued.
+            memory = client.info("memory")
+            if memory.get("maxmemory") and memory["used_memory"] >= memory["maxmemory"]:
+                return {"ok": False, "error": "OutOfMemory", "used_for": sorted(urls)}
         finally:
             client.close()
     return {"ok": True, "used_for": sorted(urls)}

@@ -46,6 +46,20 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
 
 
+def env_seconds(name, default):
+    """A duration in seconds, decimals allowed; 0 where the setting says it means "no limit"."""
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, got {value!r}") from None
+    if seconds < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative, got {value!r}")
+    return seconds
+
+
 def env_list(name, default=()):
     value = env(name)
     if value is None:
@@ -102,6 +116,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a database or Redis that is away answers a retryable 503, never a 500.
+    "basodara.middleware.ServiceUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -149,6 +165,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus a retried connect and the web statement timeout (basodara/postgresql/).
+    DATABASES["default"]["ENGINE"] = "basodara.postgresql"
+    # A kept connection that died (PostgreSQL restarted, a failover) is found and replaced
+    # at the start of the next request instead of failing it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # No JIT compilation: the app's statements are short, and the reports' aggregates over a
     # site's clients cross jit_above_cost only to spend 0.2–1.5 s compiling (bench/README.md).
     # Added to any `options` DATABASE_URL gives. Behind a PgBouncer, which refuses startup
@@ -159,6 +180,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options["options"] = " ".join(filter(None, _startup))
     if not _options["options"]:
         del _options["options"]
+    # A connection attempt to an unreachable server gives up after this (libpq's minimum is 2).
+    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+# New connections are tried again this long while PostgreSQL restarts (basodara/postgresql/).
+DATABASE_CONNECT_RETRY_SECONDS = env_seconds("DATABASE_CONNECT_RETRY_SECONDS", 10)
+# Web requests only: a statement running longer is cancelled and the request answers 503,
+# before gunicorn's 30 s timeout kills the worker. 0 turns it off (behind a PgBouncer, which
+# refuses startup options, set it 0 and `ALTER ROLE … SET statement_timeout` instead).
+DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Uploaded client lists are held in memory only (web/uploads.py), up to a little over the
 # import's own 5 MB limit (cases.importing), so the form can answer "too large" by itself.
@@ -229,6 +258,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "cases.models.registry.ClientStatus",
+        "OutcomeStatusEnum": "cases.models.outcomes.OutcomeStatus",
         "TracingStatusEnum": "cases.models.arv.TracingStatus",
         "NotificationStatusEnum": "cases.models.notifications.NotificationStatus",
         "IncidentStatusEnum": "outreach.models.IncidentStatus",
@@ -244,9 +274,21 @@ SPECTACULAR_SETTINGS = {
 
 # A shared cache in production (Redis), so every web and worker process sees the same
 # values (e.g. the sites' time zones behind client rows); per-process memory otherwise.
+# Redis answers on loopback in milliseconds: a connection or a reply slower than these is a
+# Redis in trouble, and the request goes on without it rather than wait (cache and broker).
+REDIS_CONNECT_TIMEOUT = env_seconds("REDIS_CONNECT_TIMEOUT", 1)
+REDIS_SOCKET_TIMEOUT = env_seconds("REDIS_SOCKET_TIMEOUT", 2)
 CACHE_URL = env("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            # Django's Redis cache that carries on in per-process memory while Redis is away
+            # (basodara/cache.py): Redis speeds things up, it is never needed to read case data.
+            "BACKEND": "basodara.cache.FallbackRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
+        }
+    }
 
 # Celery. The embedded default uses kombu's filesystem transport so worker and beat run
 # with no server; production sets CELERY_BROKER_URL (or REDIS_URL) to Redis.
@@ -262,7 +304,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Longer than the longest task time limit, so a running task is never handed out twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        # Above the worker's 1 s BRPOP wait, so an idle queue is not mistaken for a dead Redis.
+        "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 5),
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT or 4
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -296,10 +344,12 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "basodara@localhost")
 # A mail server that stops answering must not hold a worker until the task time limit.
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_TIMEOUT = env_seconds("EMAIL_TIMEOUT", 10)
 
 # SMS: the console gateway logs messages; set SMS_GATEWAY_URL to send through an HTTP gateway.
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")
+# A gateway that stops answering must not hold a worker: the task retries later.
+SMS_GATEWAY_TIMEOUT = env_seconds("SMS_GATEWAY_TIMEOUT", 10)
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY = env("SMS_GATEWAY", "cases.sms.HttpGateway" if SMS_GATEWAY_URL else "cases.sms.ConsoleGateway")
 

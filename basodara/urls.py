@@ -6,6 +6,9 @@ from web.views.auth import TwoFactorView
 
 from .health import health
 
+# A database or Redis that is away answers 503 with Retry-After; other errors the plain 500.
+handler500 = "basodara.errors.handler500"
+
 urlpatterns = [
     path("health/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -68,6 +68,7 @@ from timing import QueryTimer, ms, p90, plan_findings  # noqa: E402
 from cases import access, crypto  # noqa: E402
 from cases.models import Client, Role, User  # noqa: E402
 from reports import caseload as reports  # noqa: E402
+from reports import indicators as report_indicators  # noqa: E402
 
 ROLES = ("admin", "supervisor", "social_worker", "volunteer", "facility_staff")
 IP = "127.0.0.1"  # the test client's REMOTE_ADDR, written to the access log
@@ -100,7 +101,9 @@ KNOWN_CAUSES = {
     ("GET /api/v1/clients/?page_size=50", "volunteer"): _NARROW_LIST,
     "GET /api/v1/clients/{id}/": _DETAIL,
     "reports.caseload.caseload_by_worker()": _REPORTS,
-    "reports.caseload.cascade()": _REPORTS,
+    "reports.indicators.cascade()": _REPORTS,
+    "reports.indicators.indicators()": _REPORTS,
+    "GET /api/v1/reports/indicators/?site=…": _REPORTS,
     "GET /api/v1/reports/caseload/?site=…": _REPORTS,
     "GET /api/v1/reports/cascade/?site=…": _REPORTS,
     "GET /caseload/?site=… (web page)": _REPORTS,
@@ -333,7 +336,7 @@ def build_cases(personas, site, client, today):
     cases += report_cases(supervisor, site)
     web = HttpClient()
     web.force_login(supervisor.user)
-    caseload_floor, cascade_floor = report_floors(supervisor, site)
+    caseload_floor, cascade_floor, _indicator_floor = report_floors(supervisor, site)
     cases.append(
         Case(
             label="GET /caseload/?site=… (web page)",
@@ -343,73 +346,98 @@ def build_cases(personas, site, client, today):
             budget=2.0,
             query_budget=None,
             answer=lambda response: None,
-            note="HTML; floor: the caseload and cascade SQL (the page also computes the incident report, "
-            "and the data hold no incidents)",
+            note="HTML; floor: the caseload and cascade SQL (the page draws the indicators from the cascade's "
+            "pass over the facts, and also computes the incident report: the data hold no incidents)",
         )
     )
     return cases, web
 
 
 def report_floors(persona, site):
-    """The caseload and cascade floors, bound to the scope the reports resolve for `persona`
-    at `site` (reports.scope: the last 30 days up to the site's today)."""
+    """The caseload, cascade and indicator floors, bound to the scope the reports resolve for
+    `persona` at `site` (reports.scope: the last 30 days up to the site's today)."""
+    import datetime
+
     from reports.scope import resolve
 
     scope = resolve(persona.user, {"site": str(site.pk)})
     with translation.override(settings.LANGUAGE_CODE):  # what the API answers without Accept-Language
-        words = {f"definition_{k}": str(v) for k, _l, v in reports.CASCADE_STAGES + reports.CASCADE_FLOWS}
-        words |= {f"label_{k}": str(label) for k, label, _d in reports.CASCADE_STAGES + reports.CASCADE_FLOWS}
-        definitions = json.dumps({k: str(v) for k, v in reports.CASELOAD_DEFINITIONS.items()}, ensure_ascii=False)
+        ltfu = report_indicators.ltfu_words(report_indicators.ltfu_days_of(persona.user, scope))
+        words = {}
+        for key, label, definition, *_rest in report_indicators.CASCADE_STAGES + report_indicators.CASCADE_FLOWS:
+            words[f"label_{key}"] = str(label)
+            words[f"definition_{key}"] = str(definition).format(ltfu=ltfu)
+        for indicator in report_indicators.INDICATORS:
+            words[f"name_{indicator.code}"] = str(indicator.name)
+            words[f"definition_{indicator.code}"] = str(indicator.definition).format(ltfu=ltfu)
+        definitions = json.dumps(reports.caseload_definitions(persona.user, scope), ensure_ascii=False)
+    cuts = {f"cut{years}": report_indicators._years_before(scope.end, years) for years in (15, 20, 25, 50)}
     params = {
         **persona.params,
         "tz": str(scope.tz),
         "today": scope.today,
         "start": scope.start,
         "end": scope.end,
+        "before": scope.start - datetime.timedelta(days=1),
+        "six": scope.end - report_indicators.SIX_MONTHS,
         "since": scope.since,
         "until": scope.until,
-        "vl_since": scope.end - reports.VL_WINDOW,
+        "vl_since": scope.end - datetime.timedelta(days=report_indicators.VL_WINDOW_DAYS - 1),
         "definitions": definitions,
+        **cuts,
         **words,
     }
-    return (floors.caseload(persona.role)[0], params), (floors.cascade(persona.role)[0], params)
+    return (
+        (floors.caseload(persona.role)[0], params),
+        (floors.cascade(persona.role)[0], params),
+        (floors.indicators(persona.role)[0], params),
+    )
 
 
 def report_cases(supervisor, site):
-    """The caseload and cascade reports: the functions the page and the API call, and the API."""
+    """The caseload, cascade and indicator reports: the functions the page and the API call,
+    and the API."""
     from reports.scope import resolve
 
-    caseload_floor, cascade_floor = report_floors(supervisor, site)
-    cases = []
-    try:
-        scope = resolve(supervisor.user, {"site": str(site.pk)})
-        reports.caseload_by_worker(supervisor.user, scope), reports.cascade(supervisor.user, scope)
-    except TypeError as e:  # the reports are being reworked in parallel: say so, measure the rest
-        print(f"note: the report functions changed ({e}): not measured")
-    else:
-        cases += [
-            Case(
-                label="reports.caseload.caseload_by_worker()",
-                role="supervisor",
-                run=lambda: reports.caseload_by_worker(supervisor.user, scope),
-                floor=Floor([caseload_floor]),
-                budget=2.0,
-                query_budget=None,
-                answer=plain_json,
-                floor_part=lambda value: value["workers"],
-            ),
-            Case(
-                label="reports.caseload.cascade()",
-                role="supervisor",
-                run=lambda: reports.cascade(supervisor.user, scope),
-                floor=Floor([cascade_floor]),
-                budget=2.0,
-                query_budget=None,
-                answer=plain_json,
-                floor_part=lambda value: {k: value[k] for k in ("stages", "flows")},
-            ),
-        ]
-    for name, report_floor in (("caseload", caseload_floor), ("cascade", cascade_floor)):
+    caseload_floor, cascade_floor, indicator_floor = report_floors(supervisor, site)
+    scope = resolve(supervisor.user, {"site": str(site.pk)})
+    cases = [
+        Case(
+            label="reports.caseload.caseload_by_worker()",
+            role="supervisor",
+            run=lambda: reports.caseload_by_worker(supervisor.user, scope),
+            floor=Floor([caseload_floor]),
+            budget=2.0,
+            query_budget=None,
+            answer=plain_json,
+            floor_part=lambda value: value["workers"],
+        ),
+        Case(
+            label="reports.indicators.cascade()",
+            role="supervisor",
+            run=lambda: report_indicators.cascade(supervisor.user, scope),
+            floor=Floor([cascade_floor]),
+            budget=2.0,
+            query_budget=None,
+            answer=plain_json,
+            floor_part=lambda value: {k: value[k] for k in ("stages", "flows")},
+        ),
+        Case(
+            label="reports.indicators.indicators()",
+            role="supervisor",
+            run=lambda: report_indicators.indicators(supervisor.user, scope),
+            floor=Floor([indicator_floor]),
+            budget=2.0,
+            query_budget=None,
+            answer=plain_json,
+            floor_part=lambda value: {k: value[k] for k in ("ltfu_days", "indicators")},
+        ),
+    ]
+    for name, report_floor in (
+        ("caseload", caseload_floor),
+        ("cascade", cascade_floor),
+        ("indicators", indicator_floor),
+    ):
         path = f"/api/v1/reports/{name}/?site={site.pk}"
         status = supervisor.http.get(path).status_code
         if status != 200:
@@ -422,7 +450,7 @@ def report_cases(supervisor, site):
                 run=http_get(supervisor, path),
                 floor=Floor([report_floor]),
                 budget=2.0,
-                query_budget=None,
+                query_budget=4 if name == "indicators" else None,
                 answer=json_of_response,
             )
         )

@@ -132,14 +132,20 @@ def client_list(role, fields, *, limit):
 
 
 def client_detail(role, fields):
-    """GET clients/{id}/: the row if in reach, and its access-log entry (cases.audit)."""
+    """GET clients/{id}/: the row if in reach with its status history, and its access-log
+    entry (cases.audit)."""
+    history = f"""(SELECT coalesce(json_agg(json_build_object(
+            'status', e.status, 'effective_date', e.effective_date, 'reason', e.reason,
+            'recorded_by', e.recorded_by_id, 'recorded_at', {local_iso("e.recorded_at")}
+        ) ORDER BY e.effective_date, e.id), '[]'::json) FROM cases_clientstatusevent e WHERE e.client_id = p.id)"""
+    row = client_row(fields)[: -len(")")] + f", 'status_history', {history})"
     sql = f"""
         WITH p AS ({_ROW_SOURCE} WHERE c.id = %(client)s AND {CLIENT_SCOPE[role]}),
              logged AS (INSERT INTO cases_accesslog (at, user_id, action, object_type, object_id, client_id,
                                                      fields, ip, reason)
                         SELECT now(), %(user)s, 'read', 'cases.client.detail', p.id::text, p.id, '[]', %(ip)s, ''
                           FROM p)
-        SELECT {client_row(fields)}::text FROM p"""
+        SELECT {row}::text FROM p"""
     return sql, {}
 
 
@@ -155,7 +161,22 @@ def iso(column):
     )
 
 
+def local_iso(column):
+    """A timestamptz as DRF's DateTimeField writes it: in the default time zone (%(tz)s),
+    microseconds if any, and its offset (Z for UTC)."""
+    local = f"({column} AT TIME ZONE %(tz)s)"
+    offset = f"({local} - ({column} AT TIME ZONE 'UTC'))"
+    return (
+        f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"date_part('microseconds', {column})::int %% 1000000 <> 0 THEN to_char({local}, '.US') ELSE '' END"
+        f" || CASE WHEN {offset} = interval '0' THEN 'Z' ELSE CASE WHEN {offset} < interval '0' THEN '-' ELSE '+' END"
+        f" || to_char(greatest({offset}, -{offset}), 'HH24:MI') END"
+    )
+
+
 _TIMELINE_DETAILS = {
+    "status": ("cases_clientstatusevent", "'effective_date', d.effective_date, 'status', d.status, "
+               "'reason', d.reason, 'recorded_by', d.recorded_by_id"),
     "refill": ("cases_refill", "'pickup_date', d.pickup_date, 'days_supplied', d.days_supplied, "
                "'next_due', d.next_due, 'facility', d.facility_id, 'missed_doses', d.missed_doses, "
                "'returned_to_treatment', d.returned_to_treatment"),
@@ -192,6 +213,8 @@ def timeline(role, *, limit):
                   FROM cases_refill r WHERE r.client_id {records}
                 UNION ALL SELECT 'viral_load', x.id, x.sample_date::timestamptz
                   FROM cases_viralload x WHERE x.client_id {records}
+                UNION ALL SELECT 'status', st.id, st.effective_date::timestamptz
+                  FROM cases_clientstatusevent st WHERE st.client_id {records}
                 UNION ALL SELECT 'visit', h.id, h.visited_at FROM outreach_homevisit h WHERE h.client_id {records}
                 UNION ALL SELECT 'service', s.id, s.date::timestamptz
                   FROM outreach_servicerecord s WHERE s.client_id {records}
@@ -274,53 +297,157 @@ def caseload(role):
     return sql, {}
 
 
-CASCADE_STAGE_KEYS = ("registered", "on_art", "on_time", "vl_tested", "suppressed")
+# --- period-true figures (reports.indicators): facts per client as of the period's end -------------
+
+# %(end)s, %(before)s (the day before the period), %(start)s, %(six)s (end − 183 days), and the
+# WHO age-band cut-offs %(cut15)s … %(cut50)s (the birthdays that make 15 … 50 years on %(end)s).
+_LTFU_DAYS = "(SELECT s.ltfu_days FROM cases_site s WHERE s.id = %(site)s)"
+_FACTS = """
+    c AS MATERIALIZED (SELECT c.id, c.sex, c.date_of_birth, c.art_start_date AS art,
+                              c.consent_date <= %(before)s AS joined_before
+                         FROM cases_client c WHERE c.site_id = %(site)s AND {scope} AND c.consent_date <= %(end)s),
+    le AS (SELECT DISTINCT ON (r.client_id) r.client_id, r.next_due AS due, r.days_supplied AS days,
+                  r.next_due + {ltfu} AS lost_on, min(r.pickup_date) OVER (PARTITION BY r.client_id) AS first_refill
+             FROM cases_refill r WHERE r.client_id IN (SELECT id FROM c) AND r.pickup_date <= %(end)s
+            ORDER BY r.client_id, r.pickup_date DESC, r.id DESC),
+    lb AS (SELECT DISTINCT ON (r.client_id) r.client_id, r.next_due + {ltfu} AS lost_on
+             FROM cases_refill r WHERE r.client_id IN (SELECT id FROM c) AND r.pickup_date <= %(before)s
+            ORDER BY r.client_id, r.pickup_date DESC, r.id DESC),
+    oe AS (SELECT DISTINCT ON (e.client_id) e.client_id, e.status, e.effective_date AS day
+             FROM cases_clientstatusevent e WHERE e.client_id IN (SELECT id FROM c) AND e.effective_date <= %(end)s
+            ORDER BY e.client_id, e.effective_date DESC, e.id DESC),
+    ob AS (SELECT DISTINCT ON (e.client_id) e.client_id, e.status
+             FROM cases_clientstatusevent e WHERE e.client_id IN (SELECT id FROM c) AND e.effective_date <= %(before)s
+            ORDER BY e.client_id, e.effective_date DESC, e.id DESC),
+    vl AS (SELECT DISTINCT ON (v.client_id) v.client_id, v.copies_per_ml < 1000 AS below
+             FROM cases_viralload v
+            WHERE v.client_id IN (SELECT id FROM c) AND v.sample_date >= %({vl_from})s AND v.sample_date <= %(end)s
+            ORDER BY v.client_id, v.sample_date DESC, v.id DESC),
+    f AS (SELECT c.id, c.sex,
+                 CASE WHEN c.date_of_birth > %(cut15)s THEN '<15' WHEN c.date_of_birth > %(cut20)s THEN '15-19'
+                      WHEN c.date_of_birth > %(cut25)s THEN '20-24' WHEN c.date_of_birth > %(cut50)s THEN '25-49'
+                      ELSE '50+' END AS band,
+                 coalesce(le.lost_on > %(end)s AND coalesce(oe.status, 'active') = 'active', false) AS on_end,
+                 coalesce(c.joined_before AND lb.lost_on > %(before)s AND coalesce(ob.status, 'active') = 'active',
+                          false) AS on_before,
+                 coalesce(least(c.art, le.first_refill) >= %(start)s, false) AS new_art,
+                 coalesce(least(c.art, le.first_refill) <= %(six)s, false) AS six,
+                 vl.client_id IS NOT NULL AS tested, coalesce(vl.below, false) AS below,
+                 coalesce(le.days >= 90, false) AS mmd, coalesce(le.due >= %(end)s, false) AS supplied,
+                 coalesce(oe.status, 'active') AS outcome, oe.day AS outcome_day
+            FROM c LEFT JOIN le ON le.client_id = c.id LEFT JOIN lb ON lb.client_id = c.id
+                 LEFT JOIN oe ON oe.client_id = c.id LEFT JOIN ob ON ob.client_id = c.id
+                 LEFT JOIN vl ON vl.client_id = c.id)"""
+
+# HIV.IND id, WHO code, numerator, denominator (None: a count), over the rows of `f`.
+_COHORT = "(f.on_before OR f.new_art)"
+INDICATOR_SQL = (
+    ("HIV.IND.27", "ART.1", "f.on_end", None),
+    ("HIV.IND.28", "ART.2", f"{_COHORT} AND NOT f.on_end", _COHORT),
+    ("HIV.IND.30", "ART.4", "f.new_art", None),
+    ("HIV.IND.32", "ART.6", "f.on_end AND f.six AND f.tested", "f.on_end AND f.six"),
+    ("HIV.IND.29", "ART.3", "f.on_end AND f.six AND f.tested AND f.below", "f.on_end AND f.six AND f.tested"),
+    ("HIV.IND.53", "DSD.1", "f.on_end AND f.mmd", "f.on_end"),
+)
+_ATTRITION_SQL = {
+    "ltfu": "f.outcome = 'active'",
+    "died": "f.outcome = 'deceased'",
+    "stopped": "f.outcome = 'stopped'",
+    "transferred_out": "f.outcome = 'transferred_out'",
+}
+AGE_BANDS = ("<15", "15-19", "20-24", "25-49", "50+")
+
+
+def indicators(role):
+    """GET reports/indicators/: the six WHO rows as of the period's end, from one pass over
+    the facts per client, grouped by sex and age band, then folded into the JSON."""
+    columns, rows = [], []
+    for i, (hiv_id, code, numerator, denominator) in enumerate(INDICATOR_SQL):
+        columns.append(f"count(*) FILTER (WHERE {numerator}) AS n{i}")
+        if denominator:
+            columns.append(f"count(*) FILTER (WHERE {denominator}) AS d{i}")
+        by_sex = ", ".join(f"'{sex}', coalesce(sum(g.n{i}) FILTER (WHERE g.sex = '{sex}'), 0)" for sex in "FM")
+        by_age = ", ".join(f"'{band}', coalesce(sum(g.n{i}) FILTER (WHERE g.band = '{band}'), 0)" for band in AGE_BANDS)
+        n, d = f"coalesce(sum(g.n{i}), 0)", f"coalesce(sum(g.d{i}), 0)"
+        breakdown = "NULL::json"
+        if code == "ART.2":
+            for key, predicate in _ATTRITION_SQL.items():
+                columns.append(f"count(*) FILTER (WHERE {numerator} AND {predicate}) AS a_{key}")
+            breakdown = (
+                "json_build_object("
+                + ", ".join(f"'{key}', coalesce(sum(g.a_{key}), 0)" for key in _ATTRITION_SQL)
+                + ")"
+            )
+        rows.append(
+            f"json_build_object('id', '{hiv_id}', 'code', '{code}', 'name', %(name_{code})s::text, "
+            f"'numerator', {n}, 'denominator', {d if denominator else 'NULL::int'}, "
+            f"'percent', {f'CASE WHEN {d} > 0 THEN round(100.0 * {n} / {d}, 1) END' if denominator else 'NULL'}, "
+            f"'definition', %(definition_{code})s::text, 'breakdown', {breakdown}, "
+            f"'by_sex', json_build_object({by_sex}), 'by_age', json_build_object({by_age}))"
+        )
+    facts = _FACTS.format(scope=CLIENT_SCOPE["supervisor"], ltfu=_LTFU_DAYS, vl_from="start")
+    sql = f"""
+        WITH {facts},
+             g AS (SELECT f.sex, f.band, {", ".join(columns)} FROM f GROUP BY f.sex, f.band)
+        SELECT json_build_object({_SCOPE_JSON}, 'from', %(start)s::date, 'to', %(end)s::date,
+                                 'ltfu_days', {_LTFU_DAYS},
+                                 'indicators', json_build_array({", ".join(rows)}))::text
+          FROM g"""
+    return sql, {}
+
+
+CASCADE_STAGES = (  # key, the stage it is part of, predicate
+    ("registered", None, "f.outcome = 'active'"),
+    ("on_art", "registered", "f.on_end"),
+    ("on_time", "on_art", "f.on_end AND f.supplied"),
+    ("vl_tested", "on_art", "f.on_end AND f.tested"),
+    ("suppressed", "vl_tested", "f.on_end AND f.tested AND f.below"),
+)
 CASCADE_FLOW_KEYS = ("ltfu", "returned")
 
 
 def cascade(role):
-    """GET reports/cascade/: the five stages and the period's two flows from one pass over
-    the clients, the latest viral load of the window and the period's returns, hash-joined."""
+    """GET reports/cascade/: the five stages as of the period's end (the viral loads of the
+    12 months up to it) and the period's LTFU episodes and returns, from the refill dates."""
     stages = []
-    for i, key in enumerate(CASCADE_STAGE_KEYS):
-        previous = CASCADE_STAGE_KEYS[i - 1] if i else None
+    for key, within, _predicate in CASCADE_STAGES:
         of_previous = (
-            f"CASE WHEN f.{previous} > 0 THEN {round_half_even(f'100 * f.{key}', f'f.{previous}')} END"
-            if previous
+            f"CASE WHEN k.{within} > 0 THEN {round_half_even(f'100 * k.{key}', f'k.{within}')} END"
+            if within
             else "NULL::int"
         )
         stages.append(
-            f"json_build_object('key', '{key}', 'label', %(label_{key})s::text, 'count', f.{key}, "
-            f"'percent', CASE WHEN f.registered > 0 THEN {round_half_even(f'100 * f.{key}', 'f.registered')} "
+            f"json_build_object('key', '{key}', 'label', %(label_{key})s::text, 'count', k.{key}, "
+            f"'percent', CASE WHEN k.registered > 0 THEN {round_half_even(f'100 * k.{key}', 'k.registered')} "
             f"ELSE 0 END, 'of_previous', {of_previous}, 'definition', %(definition_{key})s::text)"
         )
     flows = [
-        f"json_build_object('key', '{key}', 'label', %(label_{key})s::text, 'count', f.{key}, "
+        f"json_build_object('key', '{key}', 'label', %(label_{key})s::text, 'count', k.{key}, "
         f"'definition', %(definition_{key})s::text)"
         for key in CASCADE_FLOW_KEYS
     ]
-    on_time = "c.in_care AND c.art_start_date IS NOT NULL AND c.state IN ('on_time', 'due')"
+    facts = _FACTS.format(scope=CLIENT_SCOPE[role], ltfu=_LTFU_DAYS, vl_from="vl_since")
+    counts = ", ".join(f"count(*) FILTER (WHERE {predicate}) AS {key}" for key, _w, predicate in CASCADE_STAGES)
     sql = f"""
-        WITH c AS ({_REPORT_CLIENTS.format(scope=CLIENT_SCOPE[role])}),
-             vl AS (SELECT DISTINCT ON (v.client_id) v.client_id, v.copies_per_ml
-                      FROM cases_viralload v
-                     WHERE v.sample_date > %(vl_since)s AND v.sample_date <= %(end)s
-                     ORDER BY v.client_id, v.sample_date DESC, v.id DESC),
-             ret AS (SELECT DISTINCT r.client_id FROM cases_refill r
-                      WHERE r.returned_to_treatment AND r.pickup_date >= %(start)s AND r.pickup_date <= %(end)s),
-             f AS (SELECT count(*) FILTER (WHERE c.in_care) AS registered,
-                          count(*) FILTER (WHERE c.in_care AND c.art_start_date IS NOT NULL) AS on_art,
-                          count(*) FILTER (WHERE {on_time}) AS on_time,
-                          count(*) FILTER (WHERE {on_time} AND vl.client_id IS NOT NULL) AS vl_tested,
-                          count(*) FILTER (WHERE {on_time} AND vl.copies_per_ml < 1000) AS suppressed,
-                          count(*) FILTER (WHERE c.in_care AND c.state = 'ltfu'
-                                           AND c.ltfu_on >= %(start)s AND c.ltfu_on <= %(end)s) AS ltfu,
-                          count(*) FILTER (WHERE ret.client_id IS NOT NULL) AS returned
-                     FROM c LEFT JOIN vl ON vl.client_id = c.id LEFT JOIN ret ON ret.client_id = c.id)
+        WITH {facts},
+             r AS (SELECT r.client_id, r.pickup_date, r.next_due + {_LTFU_DAYS} AS lost_on,
+                          lead(r.pickup_date) OVER w AS following, lag(r.next_due + {_LTFU_DAYS}) OVER w AS previous
+                     FROM cases_refill r WHERE r.client_id IN (SELECT id FROM c) AND r.pickup_date <= %(end)s
+                   WINDOW w AS (PARTITION BY r.client_id ORDER BY r.pickup_date, r.id)),
+             lost AS (SELECT r.client_id, min(r.lost_on) AS day FROM r
+                       WHERE r.lost_on >= %(start)s AND r.lost_on <= %(end)s
+                         AND (r.following IS NULL OR r.following > r.lost_on) GROUP BY r.client_id),
+             back AS (SELECT DISTINCT r.client_id FROM r
+                       WHERE r.pickup_date >= %(start)s AND r.previous < r.pickup_date),
+             k AS (SELECT {counts},
+                          count(*) FILTER (WHERE lost.client_id IS NOT NULL
+                                           AND (f.outcome = 'active' OR f.outcome_day > lost.day)) AS ltfu,
+                          count(back.client_id) AS returned
+                     FROM f LEFT JOIN lost ON lost.client_id = f.id LEFT JOIN back ON back.client_id = f.id)
         SELECT json_build_object({_SCOPE_JSON},
             'stages', json_build_array({", ".join(stages)}),
             'flows', json_build_array({", ".join(flows)}))::text
-        FROM f"""
+        FROM k"""
     return sql, {}
 
 

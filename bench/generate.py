@@ -462,6 +462,18 @@ def generate(args, started):
             """
         )
         log(started, f"UPDATE … FROM: last_refill and next_refill_due on {cur.rowcount} clients")
+        # The dated outcome of each client who moved, stopped or died (SPEC §12.1): some days
+        # to weeks after the last supply ran out, never after today.
+        cur.execute(
+            """
+            INSERT INTO cases_clientstatusevent (client_id, status, effective_date, reason, recorded_by_id, recorded_at)
+            SELECT c.id, c.status, least(c.next_refill_due + (c.id %% 60)::int, %(today)s), 'Generated', NULL, now()
+              FROM cases_client c WHERE c.status IN ('transferred_out', 'stopped', 'deceased')
+            """,
+            {"today": today},
+        )
+        counts["status changes"] = cur.rowcount
+        log(started, f"{cur.rowcount} dated status changes")
         user_grants, group_grants = add_client_grants(cur)
         log(started, f"client grants: {user_grants} user rows, {group_grants} group rows")
 

@@ -205,8 +205,17 @@ def client_readable_fields(user) -> tuple:
     return ()
 
 
+# Fields that change only through an action that keeps their history (SPEC §12.1), never
+# by an edit: the action to name when an edit tries.
+CLIENT_ACTION_FIELDS = {"status": "POST clients/{id}/status/"}
+
+
 def client_writable_fields(user, client=None) -> tuple:
     """Fields `user` may set when creating (`client` None) or changing `client`."""
+    return tuple(f for f in _client_editable_fields(user, client) if f not in CLIENT_ACTION_FIELDS)
+
+
+def _client_editable_fields(user, client):
     role = role_of(user)
     if role in (Role.ADMIN, Role.SUPERVISOR):
         return CLIENT_FIELDS
@@ -269,6 +278,15 @@ def client_import_for_user(user, pk) -> ClientImport:
 def can_assign(user, client) -> bool:
     role = role_of(user)
     return role == Role.ADMIN or (role == Role.SUPERVISOR and client.site_id == user.site_id)
+
+
+def can_change_status(user, client) -> bool:
+    """Record a dated outcome (died, transferred out, stopped, resumed care): social workers,
+    supervisors and admins who may change the client. Volunteers report what they learn
+    through a tracing attempt, which records the outcome for them."""
+    if role_of(user) not in (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER):
+        return False
+    return clients_editable_by(user).filter(pk=client.pk).exists()
 
 
 def can_break_glass(user) -> bool:

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases.models import Client, ClientStatus, Notification, NotificationChannel, NotificationKind, Role, Site, Tracing
+from cases.selectors import ltfu_due_cutoff
 
 _scans = []
 _renderers = {}
@@ -147,9 +148,9 @@ def scan_refills(*, site, today) -> dict:
     )
     tracing = active.filter(
         next_refill_due__lte=today - timedelta(site.tracing_days),
-        next_refill_due__gt=today - timedelta(site.ltfu_days),
+        next_refill_due__gt=ltfu_due_cutoff(today, site.ltfu_days),
     )
-    lost = active.filter(next_refill_due__lte=today - timedelta(site.ltfu_days))
+    lost = active.filter(next_refill_due__lte=ltfu_due_cutoff(today, site.ltfu_days))
     # Withdrawn consent ends the volunteers' part at once, and the client's SMS.
     consenting = {"consent_withdrawn_on__isnull": True}
     counts = {

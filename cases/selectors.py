@@ -5,6 +5,7 @@ the client's site, so each row compares it with its own site's "today" (a CASE o
 sites' time zones) and the site's own offsets.
 """
 
+import datetime
 import zoneinfo
 
 from django.core.cache import cache
@@ -76,6 +77,26 @@ def site_today_expression(today=None):
     return Case(*whens, default=default, output_field=DateField()) if whens else default
 
 
+# --- the LTFU rule (SPEC §12.1), the one place that says it -------------------------------------
+# As of any day D a client is lost to follow-up when D is the site's LTFU days (28 by default)
+# or more past the next-due date of the last refill picked up on or before D. A refill after
+# that is a return to treatment. Lists, the reminder scan and every report use these.
+
+
+def ltfu_from(due, ltfu_days):
+    """The first day a client whose last refill ran out on `due` is lost (an SQL expression
+    when given expressions, e.g. `ltfu_from(F("next_due"), F("client__site__ltfu_days"))`)."""
+    if isinstance(due, datetime.date):
+        return due + datetime.timedelta(days=ltfu_days)
+    return AddDays(due, ltfu_days)
+
+
+def ltfu_due_cutoff(day, ltfu_days) -> datetime.date:
+    """On `day`, clients whose last refill ran out on or before this date are lost (the same
+    rule, as a bound an index on the due date can use)."""
+    return day - datetime.timedelta(days=ltfu_days)
+
+
 class ArvState:
     ON_TIME = "on_time"
     DUE = "due"
@@ -98,7 +119,7 @@ def with_arv_state(clients, *, today=None):
         arv_state=Case(
             When(status=ClientStatus.LTFU, then=Value(ArvState.LTFU)),
             When(~Q(status=ClientStatus.ACTIVE) | Q(next_refill_due__isnull=True), then=Value(None)),
-            When(LessThanOrEqual(AddDays(due, F("site__ltfu_days")), today_), then=Value(ArvState.LTFU)),
+            When(LessThanOrEqual(ltfu_from(due, F("site__ltfu_days")), today_), then=Value(ArvState.LTFU)),
             When(LessThan(due, today_), then=Value(ArvState.LATE)),
             When(LessThanOrEqual(due, AddDays(today_, F("site__refill_upcoming_days"))), then=Value(ArvState.DUE)),
             default=Value(ArvState.ON_TIME),

@@ -29,10 +29,11 @@ class HttpGateway:
     optional bearer token. Any 2xx is accepted; 4xx is a permanent refusal, 5xx or a network
     failure is retried."""
 
-    def __init__(self, url=None, token=None, timeout=10):
+    def __init__(self, url=None, token=None, timeout=None):
         self.url = url or settings.SMS_GATEWAY_URL
         self.token = token if token is not None else settings.SMS_GATEWAY_TOKEN
-        self.timeout = timeout
+        # A gateway that stops answering fails the attempt (retried later), never holds the worker.
+        self.timeout = timeout if timeout is not None else settings.SMS_GATEWAY_TIMEOUT
 
     def send(self, *, to, text, idempotency_key):
         headers = {"Content-Type": "application/json", "Idempotency-Key": str(idempotency_key)}

@@ -1,18 +1,23 @@
-"""`reports/caseload/`, `reports/cascade/` and `reports/incidents/` (SPEC §8): JSON, or a
-CSV/XLSX download with `?format=csv|xlsx`. Filters: site (admins), group, worker, from, to."""
+"""`reports/caseload/`, `reports/cascade/`, `reports/incidents/` (SPEC §8) and
+`reports/indicators/` (SPEC §12.1): JSON, or a CSV/XLSX download with `?format=csv|xlsx`.
+Filters: site (admins), group, worker, from, to. Supervisors and admins also open the
+clients behind each indicator (`reports/indicators/{id}/clients/`)."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases import audit
+from cases.api.pagination import Pagination
+from cases.models import Client
 from outreach.models import IncidentStatus, Urgency
 
-from . import access, caseload, empowerment, incidents, national
+from . import access, caseload, empowerment, incidents, indicators, national
 from .export import CSVRenderer, XLSXRenderer
 from .referrals import FigureSerializer  # value, n, definition
 from .scope import PeriodQuery, ReportQuery, period, resolve
@@ -97,6 +102,43 @@ class IncidentReportSerializer(ScopeSerializer):
     by_urgency = UrgencyRowSerializer(many=True)
 
 
+class IndicatorSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="WHO SMART HIV id, e.g. HIV.IND.27.")
+    code = serializers.CharField(help_text="WHO short code, e.g. ART.1.")
+    name = serializers.CharField()
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField(allow_null=True)
+    percent = serializers.FloatField(allow_null=True)
+    definition = serializers.CharField()
+    breakdown = serializers.DictField(
+        child=serializers.IntegerField(), allow_null=True, help_text="ART.2: ltfu, died, stopped, transferred_out."
+    )
+    by_sex = serializers.DictField(child=serializers.IntegerField(), help_text="The numerator by sex (F, M).")
+    by_age = serializers.DictField(
+        child=serializers.IntegerField(), help_text="The numerator by age at the period's end: <15 … 50+."
+    )
+
+
+class IndicatorReportSerializer(ScopeSerializer):
+    ltfu_days = serializers.IntegerField(allow_null=True, help_text="Null when the sites counted differ.")
+    indicators = IndicatorSerializer(many=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = serializers.DateField()
+        self.fields["to"] = serializers.DateField()
+
+
+class IndicatorClientSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    nickname = serializers.CharField()
+
+
+class IndicatorClientsQuery(ReportQuery):
+    part = serializers.ChoiceField(choices=["numerator", "denominator"], default="numerator")
+
+
 class ReportView(APIView):
     """A report for the caller's reach (reports.access), narrowed by the query's filters."""
 
@@ -151,7 +193,7 @@ class CaseloadReportView(ReportView):
     def figures(self, user, scope):
         return {
             "workers": caseload.caseload_by_worker(user, scope),
-            "definitions": {k: str(v) for k, v in caseload.CASELOAD_DEFINITIONS.items()},
+            "definitions": caseload.caseload_definitions(user, scope),
         }
 
     def tables(self, data):
@@ -172,7 +214,7 @@ class CascadeReportView(ReportView):
         return super().get(request)
 
     def figures(self, user, scope):
-        return caseload.cascade(user, scope)
+        return indicators.cascade(user, scope)
 
     def tables(self, data):
         header = ("figure", "label", "count", "percent_of_registered", "percent_of_previous", "definition")
@@ -216,6 +258,81 @@ class IncidentReportView(ReportView):
             (_("Incidents"), ("figure", "value", "n", "definition"), summary),
             (_("By urgency"), urgency_header, urgency_rows),
         ]
+
+
+class IndicatorReportView(ReportView):
+    """The WHO SMART HIV indicators of SPEC §12.1 (ART.1, ART.2, ART.4, ART.6, ART.3, DSD.1)
+    as of the period's end, with their definitions, ART.2's outcomes and the numerators by
+    sex and age band."""
+
+    name = "indicators"
+    AGE_COLUMNS = indicators.AGE_BANDS
+    SEX_COLUMNS = indicators.SEXES
+
+    @extend_schema(parameters=[ReportQuery, FORMAT], responses=IndicatorReportSerializer)
+    def get(self, request):
+        return super().get(request)
+
+    def figures(self, user, scope):
+        return {"from": scope.start, "to": scope.end, **indicators.indicators(user, scope)}
+
+    def tables(self, data):
+        header = (
+            "id",
+            "code",
+            "name",
+            "numerator",
+            "denominator",
+            "percent",
+            *(f"sex_{sex}" for sex in self.SEX_COLUMNS),
+            *(f"age_{band}" for band in self.AGE_COLUMNS),
+            *(f"outcome_{key}" for key in indicators.ATTRITION_OUTCOMES),
+            "definition",
+        )
+        rows = [
+            (
+                row["id"],
+                row["code"],
+                row["name"],
+                row["numerator"],
+                row["denominator"],
+                row["percent"],
+                *(row["by_sex"][sex] for sex in self.SEX_COLUMNS),
+                *(row["by_age"][band] for band in self.AGE_COLUMNS),
+                *((row["breakdown"] or {}).get(key) for key in indicators.ATTRITION_OUTCOMES),
+                row["definition"],
+            )
+            for row in data["indicators"]
+        ]
+        return [(_("Indicators"), header, rows)]
+
+
+class IndicatorClientsView(APIView):
+    """The clients behind one indicator's numerator or denominator (supervisors and admins):
+    codes and nicknames only, each read logged."""
+
+    @extend_schema(
+        parameters=[IndicatorClientsQuery],
+        responses=IndicatorClientSerializer(many=True),
+    )
+    def get(self, request, indicator_id):
+        if not caseload.may_review_caseload(request.user):
+            raise PermissionDenied
+        indicator = indicators.BY_ID.get(indicator_id)
+        if indicator is None:
+            raise NotFound
+        query = IndicatorClientsQuery(data=request.query_params, context={"user": request.user})
+        query.is_valid(raise_exception=True)
+        part = query.validated_data["part"]
+        if indicator.predicate(part) is None:
+            raise serializers.ValidationError({"part": _("This indicator has no denominator.")})
+        scope = resolve(request.user, request.query_params)
+        ids = indicators.indicator_client_ids(request.user, scope, indicator, part)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(ids, request, view=self)
+        clients = Client.objects.filter(pk__in=page).only("code", "nickname").order_by("pk")
+        audit.client_reads_logger(what=f"indicator.{indicator.code}")([client.pk for client in clients])
+        return paginator.get_paginated_response([{"id": c.pk, "code": c.code, "nickname": c.nickname} for c in clients])
 
 
 class CountFigureSerializer(serializers.Serializer):

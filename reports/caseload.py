@@ -5,26 +5,23 @@ loads and refills; no loop over clients in Python. Every figure comes with its d
 (WHO person-centred HIV indicators)."""
 
 import datetime
-from datetime import timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from cases import access as cases_access
-from cases.models import ClientStatus, Refill, Role, User, ViralLoad
-from cases.models.arv import VL_SUPPRESSION_THRESHOLD
-from cases.selectors import AddDays, ArvState, with_arv_state
+from cases.models import ClientStatus, Role, User
+from cases.selectors import ArvState, with_arv_state
 from outreach.models import OPEN_INCIDENT_STATUSES, HomeVisit, Incident
 from referrals.models import OPEN_STATUSES, Referral
 
-from . import access
+from . import access, indicators
 
 # A client in care: neither moved away, stopped nor deceased.
 IN_CARE = (ClientStatus.ACTIVE, ClientStatus.LTFU)
-VL_WINDOW = timedelta(days=365)
 
 
 def may_review_caseload(user) -> bool:
@@ -83,13 +80,19 @@ CASELOAD_DEFINITIONS = {
     "clients": _("Clients in care (active or lost to follow-up) assigned to the social worker."),
     "due": _("Of them, ARV refill due within the site's reminder window."),
     "late": _("Of them, refill late but not yet lost to follow-up."),
-    "ltfu": _("Of them, lost to follow-up: no refill 28 days (the site's setting) after the due date."),
+    "ltfu": _("Of them, lost to follow-up today: no refill {ltfu} or more after the due date."),
     "visits": _("Visits and contacts recorded for these clients in the period, by anyone."),
     "days_since_last_visit": _("Days since the last visit of the client who has waited longest (visited ones)."),
     "never_visited": _("Clients with no visit recorded yet."),
     "open_referrals": _("Referrals of these clients not yet closed (draft, sent or accepted)."),
     "open_incidents": _("Incidents about these clients not yet resolved (reported, acknowledged, responding)."),
 }
+
+
+def caseload_definitions(user, scope) -> dict:
+    """CASELOAD_DEFINITIONS in words, with the LTFU days of the site(s) counted."""
+    words = indicators.ltfu_words(indicators.ltfu_days_of(user, scope))
+    return {key: str(text).format(ltfu=words) for key, text in CASELOAD_DEFINITIONS.items()}
 
 
 _CASELOAD_SQL = """
@@ -156,116 +159,3 @@ def caseload_by_worker(user, scope):
             }
         )
     return sorted(result, key=lambda row: row["username"])
-
-
-CASCADE_STAGES = (
-    (
-        "registered",
-        _("Registered"),
-        _("Clients in care now: registered, and neither transferred out, stopped nor deceased."),
-    ),
-    ("on_art", _("On ART"), _("Of them, started on ART (an ART start date is recorded). WHO ART.1.")),
-    (
-        "on_time",
-        _("Refilled on time"),
-        _("Of them, the latest refill's supply has not run out (on time or due soon)."),
-    ),
-    (
-        "vl_tested",
-        _("VL tested (12 months)"),
-        _("Of them, a viral load sample taken in the 12 months up to the period's last day."),
-    ),
-    (
-        "suppressed",
-        _("Suppressed"),
-        _("Of them, the latest result in those 12 months below 1000 copies/mL. WHO VLS."),
-    ),
-)
-CASCADE_FLOWS = (
-    (
-        "ltfu",
-        _("Lost to follow-up in the period"),
-        _(
-            "Clients lost to follow-up now whose 28 days (the site's setting) after a missed refill "
-            "ended in the period. WHO ART.2 attrition."
-        ),
-    ),
-    (
-        "returned",
-        _("Returned to treatment in the period"),
-        _("Clients whose refill in the period brought them back after being lost to follow-up."),
-    ),
-)
-
-
-_CASCADE_SQL = """
-    SELECT COALESCE(SUM(c.in_care), 0), COALESCE(SUM(c.on_art), 0), COALESCE(SUM(c.on_time), 0),
-           COALESCE(SUM(CASE WHEN c.on_time = 1 AND vl.cid IS NOT NULL THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN c.on_time = 1 THEN vl.below ELSE 0 END), 0),
-           COALESCE(SUM(c.ltfu_in_period), 0),
-           COALESCE(SUM(CASE WHEN ret.cid IS NOT NULL THEN 1 ELSE 0 END), 0)
-      FROM ({clients}) c
-      LEFT JOIN ({latest_vl}) vl ON vl.cid = c.cid
-      LEFT JOIN ({returned}) ret ON ret.cid = c.cid"""
-
-
-def cascade(user, scope):
-    """The care cascade now, each stage within the one before, and the period's flows."""
-    clients = scoped_clients(user, scope).alias(ltfu_on=AddDays(F("next_refill_due"), F("site__ltfu_days")))
-    theirs = clients.values("pk")
-    in_care = Q(status__in=IN_CARE)
-    on_art = in_care & Q(art_start_date__isnull=False)
-    # The latest sample in the 12 months up to the period's end, one row per client.
-    latest_vl = (
-        ViralLoad.objects.filter(client__in=theirs, sample_date__gt=scope.end - VL_WINDOW, sample_date__lte=scope.end)
-        .annotate(
-            newest=Window(RowNumber(), partition_by=F("client_id"), order_by=[F("sample_date").desc(), F("pk").desc()])
-        )
-        .filter(newest=1)
-        .values(cid=F("client_id"), below=_flag(Q(copies_per_ml__lt=VL_SUPPRESSION_THRESHOLD)))
-    )
-    returned = (
-        Refill.objects.filter(
-            client__in=theirs, returned_to_treatment=True, pickup_date__gte=scope.start, pickup_date__lte=scope.end
-        )
-        .order_by()
-        .values(cid=F("client_id"))
-        .distinct()
-    )
-    rows = _aggregate(
-        _CASCADE_SQL,
-        clients=clients.values(
-            cid=F("pk"),
-            in_care=_flag(in_care),
-            on_art=_flag(on_art),
-            on_time=_flag(on_art & Q(arv_state__in=(ArvState.ON_TIME, ArvState.DUE))),
-            ltfu_in_period=_flag(
-                in_care & Q(arv_state=ArvState.LTFU, ltfu_on__gte=scope.start, ltfu_on__lte=scope.end)
-            ),
-        ),
-        latest_vl=latest_vl,
-        returned=returned,
-    )
-    keys = ("registered", "on_art", "on_time", "vl_tested", "suppressed", "ltfu", "returned")
-    figures = dict(zip(keys, rows[0] if rows else (0,) * len(keys), strict=True))
-    base = figures["registered"]
-    stages = []
-    previous = None
-    for key, label, definition in CASCADE_STAGES:
-        count = figures[key]
-        stages.append(
-            {
-                "key": key,
-                "label": str(label),
-                "count": count,
-                "percent": round(100 * count / base) if base else 0,
-                "of_previous": round(100 * count / previous) if previous else None,
-                "definition": str(definition),
-            }
-        )
-        previous = count
-    flows = [
-        {"key": key, "label": str(label), "count": figures[key], "definition": str(definition)}
-        for key, label, definition in CASCADE_FLOWS
-    ]
-    return {"stages": stages, "flows": flows}

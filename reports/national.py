@@ -6,16 +6,15 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import access as cases_access
-from cases.models import Client, ClientStatus, Refill, Site
-from cases.selectors import AddDays
+from cases.models import Client, ClientStatus, Site
 from empowerment.models import Programme
 
-from . import empowerment
+from . import empowerment, indicators
 
 # Statuses that end care; the rest (active, lost to follow-up) are still the site's clients.
 ENDED = (ClientStatus.DECEASED, ClientStatus.STOPPED, ClientStatus.TRANSFERRED_OUT)
@@ -43,29 +42,12 @@ def national_today() -> datetime.date:
 
 
 def clients_on_art(day: datetime.date) -> dict:
-    """{site id: clients on ART on `day`} over every site.
+    """{site id: clients on ART on `day`} over every site: WHO ART.1's rule, as the
+    indicators report applies it (reports.indicators).
 
-    # SWAP POINT: the WHO ART.1 rule of reports/indicators.py (issue 14) replaces this body;
-    # the national view asks only this function. Until then: at least one refill picked up
-    # on or before `day`, `day` less than the site's LTFU days past that last refill's next
-    # due date, and a status that has not ended care.
+    # SWAP POINT: the national view asks only this function for its on-ART column.
     """
-    last_due = (
-        Refill.objects.filter(client=OuterRef("pk"), pickup_date__lte=day)
-        .order_by("-pickup_date", "-pk")
-        .values("next_due")[:1]
-    )
-    rows = (
-        Client.objects.exclude(status__in=ENDED)
-        .annotate(last_due=Subquery(last_due))
-        .filter(last_due__isnull=False)
-        .alias(ltfu_on=AddDays(F("last_due"), F("site__ltfu_days")))
-        .filter(ltfu_on__gt=day)
-        .order_by()
-        .values_list("site")
-        .annotate(n=Count("pk"))
-    )
-    return dict(rows)
+    return indicators.on_art_by_site(Client.objects.all(), day)
 
 
 def national_report(start: datetime.date, end: datetime.date) -> dict:

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from cases import access as cases_access
 from cases import audit
-from cases.models import Refill, ViralLoad
+from cases.models import ClientStatusEvent, Refill, ViralLoad
 from empowerment import access as empowerment_access
 from outreach import access as outreach_access
 from referrals import access as referral_access
@@ -41,6 +41,12 @@ def _sources(user, client):
             "sample_date",
             True,
             ("sample_date", "copies_per_ml", "suppressed"),
+        ),
+        "status": (
+            cases_access.records_visible_to(user, ClientStatusEvent).filter(client=client),
+            "effective_date",
+            True,
+            ("effective_date", "status", "reason", "recorded_by_id"),
         ),
         "visit": (
             outreach_access.visits_visible_to(user).filter(client=client),
@@ -114,7 +120,18 @@ def client_timeline(user, client, *, offset, limit):
 
 class TimelineEventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        choices=["refill", "viral_load", "visit", "service", "meeting", "incident", "referral", "enrolment", "session"]
+        choices=[
+            "refill",
+            "viral_load",
+            "status",
+            "visit",
+            "service",
+            "meeting",
+            "incident",
+            "referral",
+            "enrolment",
+            "session",
+        ]
     )
     id = serializers.IntegerField()
     at = serializers.DateTimeField()

@@ -5,6 +5,8 @@ from .api import (
     CaseloadReportView,
     EmpowermentReportView,
     IncidentReportView,
+    IndicatorClientsView,
+    IndicatorReportView,
     NationalReportView,
 )
 from .referrals import urlpatterns as referral_report_urlpatterns
@@ -17,5 +19,11 @@ urlpatterns = [
     path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
     path("reports/empowerment/", EmpowermentReportView.as_view(), name="report-empowerment"),
     path("reports/national/", NationalReportView.as_view(), name="report-national"),
+    path("reports/indicators/", IndicatorReportView.as_view(), name="report-indicators"),
+    re_path(
+        r"^reports/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/clients/$",
+        IndicatorClientsView.as_view(),
+        name="report-indicator-clients",
+    ),
     re_path(r"^clients/(?P<pk>[0-9]{1,18})/timeline/$", ClientTimelineView.as_view(), name="client-timeline"),
 ]

@@ -36,7 +36,7 @@ def _settings_variables():
     """Names settings.py reads from the environment, found in its source."""
     source = SETTINGS_FILE.read_text()
     readers = (
-        r'\benv(?:_bool|_int|_list)?\(\s*"([A-Z][A-Z0-9_]*)"',
+        r'\benv(?:_bool|_int|_list|_seconds)?\(\s*"([A-Z][A-Z0-9_]*)"',
         r'\bos\.environ\.get\(\s*"([A-Z][A-Z0-9_]*)"',
         r'\bos\.environ\[\s*"([A-Z][A-Z0-9_]*)"\s*\]',
         r'\bos\.getenv\(\s*"([A-Z][A-Z0-9_]*)"',

@@ -8,7 +8,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases import access, importing
-from cases.models import Client, ClientStatus, Refill, Role
+from cases.models import Client, ClientStatus, OutcomeStatus, Refill, Role
 from cases.selectors import ArvState
 from outreach import access as outreach_access
 from outreach.models import HomeVisit, Incident, VisitKind
@@ -172,6 +172,25 @@ class RefillForm(forms.ModelForm):
 
     def _post_clean(self):
         pass  # cases.services.refill_record validates the refill
+
+
+class StatusForm(forms.Form):
+    """A dated outcome (SPEC §12.1): died, transferred out, stopped, or resumed care."""
+
+    status = forms.ChoiceField(label=_("New status"), choices=OutcomeStatus.choices)
+    effective_date = forms.DateField(
+        label=_("Effective date"), widget=DATE, help_text=_("The day it happened, not the day you record it.")
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Who reported it, where the client went, or why care stopped or resumed."),
+    )
+
+    def __init__(self, *args, user, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_date"].initial = timezone.localdate(timezone=client.site.tzinfo)
 
 
 class AssignForm(forms.Form):

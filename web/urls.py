@@ -31,6 +31,7 @@ urlpatterns = [
     path(f"clients/{ID}/visits/new/", clients.visit_create, name="visit-create"),
     path(f"clients/{ID}/refills/new/", clients.refill_create, name="refill-create"),
     path(f"clients/{ID}/assign/", clients.client_assign, name="client-assign"),
+    path(f"clients/{ID}/status/", clients.client_status, name="client-status"),
     path(f"clients/{ID}/access-log/", audit.client_access_log, name="client-access-log"),
     path("emergency-access/", audit.break_glass_open, name="break-glass-open"),
     path("emergency-access/review/", audit.break_glass_review, name="break-glass-review"),
@@ -48,6 +49,11 @@ urlpatterns = [
     path(f"sessions/{ID}/attendance/", programmes.session_edit, name="session-edit"),
     path(f"enrolments/{ID}/outcome/", programmes.enrolment_outcome, name="enrolment-outcome"),
     path("national/", programmes.national, name="national"),
+    re_path(
+        r"^caseload/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/$",
+        caseload.indicator_clients,
+        name="indicator-clients",
+    ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(f"notifications/{ID}/read/", notifications.notification_read, name="notification-read"),
     # Referral pages (in/out boxes, facility inbox) come with their own views: /referrals/…

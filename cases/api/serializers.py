@@ -4,7 +4,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import access, selectors
-from cases.models import AccessLog, Client, Facility, ReferralService, Role, Site, SupportGroup, User
+from cases.models import (
+    AccessLog,
+    Client,
+    ClientStatusEvent,
+    Facility,
+    OutcomeStatus,
+    ReferralService,
+    Role,
+    Site,
+    SupportGroup,
+    User,
+)
 from cases.selectors import ArvState
 
 
@@ -64,12 +75,49 @@ class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
             target.queryset = queryset
 
     def validate(self, attrs):
+        initial = self.initial_data if isinstance(self.initial_data, dict) else {}
+        for name, action in access.CLIENT_ACTION_FIELDS.items():
+            # Sending back what was read is no change; anything else goes through the action.
+            if isinstance(self.instance, Client):
+                current = getattr(self.instance, name)
+            else:
+                current = Client._meta.get_field(name).default
+            if name in initial and initial[name] != current:
+                raise serializers.ValidationError(
+                    {name: _("This field changes only through %(action)s, which keeps its date.") % {"action": action}}
+                )
         if self.instance is None and "site" not in attrs:
             user = self.context["request"].user
             if user.site_id is None:
                 raise serializers.ValidationError({"site": _("This field is required.")})
             attrs["site"] = user.site
         return attrs
+
+
+class ClientStatusEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClientStatusEvent
+        fields = ("status", "effective_date", "reason", "recorded_by", "recorded_at")
+        read_only_fields = fields
+
+
+class ClientDetailSerializer(ClientSerializer):
+    """One client: the row, and the history of its status (SPEC §12.7)."""
+
+    status_history = ClientStatusEventSerializer(many=True, read_only=True, source="status_events")
+
+    class Meta(ClientSerializer.Meta):
+        fields = ClientSerializer.Meta.fields + ("status_history",)
+        read_only_fields = ClientSerializer.Meta.read_only_fields + ("status_history",)
+
+    def restrict_fields(self, *, readable, writable):
+        super().restrict_fields(readable=(*readable, "status_history"), writable=writable)
+
+
+class ClientStatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OutcomeStatus.choices)
+    effective_date = serializers.DateField(help_text=_("The day it happened (site-local), not today's by default."))
+    reason = serializers.CharField(max_length=500, help_text=_("Who reported it, where the client went, why."))
 
 
 class ClientShareSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cases import access, audit, security, selectors, services
-from cases.models import AccessLog, Client, SupportGroup
+from cases.models import AccessLog, Client, ClientStatusEvent, SupportGroup
 
 from . import rows
 from .filters import ClientFilter
@@ -22,9 +22,12 @@ from .serializers import (
     AccessLogSerializer,
     BreakGlassResultSerializer,
     BreakGlassSerializer,
+    ClientDetailSerializer,
     ClientSerializer,
     ClientShareResultSerializer,
     ClientShareSerializer,
+    ClientStatusChangeSerializer,
+    ClientStatusEventSerializer,
     FacilitySerializer,
     SiteSerializer,
     SupportGroupSerializer,
@@ -54,6 +57,10 @@ class ClientViewSet(ReadCreateUpdateViewSet):
             return Client.objects.none()
         return selectors.client_rows(access.clients_visible_to(self.request.user))
 
+    def get_serializer_class(self):
+        # One client comes with the history of its status; list rows do not.
+        return ClientSerializer if self.action == "list" else ClientDetailSerializer
+
     def get_object(self):
         client = access.client_for_user(self.request.user, self.kwargs["pk"])
         return self._row(client)
@@ -75,7 +82,8 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         if not found:
             raise Http404
         audit.log_client_read(Client(pk=int(kwargs["pk"])))
-        return Response(found[0])
+        history = ClientStatusEvent.objects.filter(client_id=kwargs["pk"]).order_by("effective_date", "id")
+        return Response({**found[0], "status_history": ClientStatusEventSerializer(history, many=True).data})
 
     @extend_schema(responses=AccessLogSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="access-log")
@@ -110,6 +118,20 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         serializer.is_valid(raise_exception=True)
         client = services.client_update(actor=request.user, client=client, **serializer.validated_data)
         return Response(self.get_serializer(self._row(client)).data)
+
+    @extend_schema(request=ClientStatusChangeSerializer, responses={201: ClientStatusEventSerializer})
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request, pk=None):
+        """Record a dated outcome: died, transferred out (to a facility outside the
+        installation), stopped, or resumed care (`active`). Kept as history; reports count
+        the client by its effective date (SPEC §12.1)."""
+        client = access.client_for_user(request.user, pk)
+        if not access.can_change_status(request.user, client):
+            raise PermissionDenied
+        body = ClientStatusChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = services.client_status_change(actor=request.user, client=client, **body.validated_data)
+        return Response(ClientStatusEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=BreakGlassSerializer, responses={201: BreakGlassResultSerializer})
     @action(detail=True, methods=["post"], url_path="break-glass")

@@ -2,6 +2,7 @@ from .arv import DaysSupplied, Refill, Tracing, TracingAttempt, TracingMethod, T
 from .audit import AccessAction, AccessLog
 from .imports import IMPORT_OPEN_STATUSES, ClientImport, ImportStatus
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
+from .outcomes import OUT_OF_CARE, ClientStatusEvent, OutcomeStatus
 from .registry import (
     Client,
     ClientCodeCounter,
@@ -32,6 +33,7 @@ from .security import LoginFailure
 
 __all__ = [
     "IMPORT_OPEN_STATUSES",
+    "OUT_OF_CARE",
     "AccessAction",
     "AccessLog",
     "Client",
@@ -39,6 +41,7 @@ __all__ = [
     "ClientGroupObjectPermission",
     "ClientImport",
     "ClientStatus",
+    "ClientStatusEvent",
     "ClientUserObjectPermission",
     "DaysSupplied",
     "Facility",
@@ -52,6 +55,7 @@ __all__ = [
     "NotificationChannel",
     "NotificationKind",
     "NotificationStatus",
+    "OutcomeStatus",
     "ReferralService",
     "Refill",
     "Role",

@@ -19,6 +19,7 @@ from .imports import (
     client_imports_expire,
 )
 from .notifications import notification_deliver, notification_mark_read, notifications_enqueue_pending
+from .outcomes import client_status_change, client_status_now
 from .registry import (
     BREAK_GLASS_HOURS,
     client_assign,
@@ -53,6 +54,8 @@ __all__ = [
     "client_register",
     "client_share",
     "client_shares_expire",
+    "client_status_change",
+    "client_status_now",
     "client_update",
     "notification_deliver",
     "notification_mark_read",

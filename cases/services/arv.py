@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,10 +15,13 @@ from cases.models import (
     Refill,
     Tracing,
     TracingAttempt,
+    TracingOutcome,
     TracingStatus,
     ViralLoad,
 )
 from cases.models.arv import FINAL_TRACING_OUTCOMES, VL_SUPPRESSION_THRESHOLD
+
+from .outcomes import client_status_change, client_status_now
 
 
 def _site_today(client):
@@ -116,8 +119,15 @@ def tracing_record_attempt(*, actor, tracing, method, outcome, note="") -> Traci
         tracing.status = TracingStatus.CLOSED
         tracing.closed_on = timezone.localdate(timezone=tracing.client.site.tzinfo)
         tracing.close_reason = outcome
-        Client.objects.filter(pk=tracing.client_id).update(
-            status=final_status, version=F("version") + 1, updated_at=timezone.now()
-        )
     tracing.save()
+    if final_status and client_status_now(tracing.client) != final_status:
+        # The finding is the dated outcome, as of the day it was recorded.
+        client_status_change(
+            actor=actor,
+            client=tracing.client,
+            status=final_status,
+            effective_date=tracing.closed_on,
+            reason=_("Tracing outcome: %(outcome)s.") % {"outcome": TracingOutcome(outcome).label}
+            + (f" {note}" if note else ""),
+        )
     return attempt

@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 from cases import access, crypto
 from cases.exceptions import Conflict
 from cases.models import (
+    OUT_OF_CARE,
     AccessAction,
     Client,
     ClientCodeCounter,
     ClientGroupObjectPermission,
+    ClientStatus,
     ClientUserObjectPermission,
     GrantKind,
     NotificationKind,
@@ -27,6 +29,10 @@ from cases.models import (
     User,
     name_key,
 )
+
+from .outcomes import client_status_change
+
+OUT_OF_CARE_VALUES = {str(status) for status in OUT_OF_CARE}
 
 # --- organisation ---------------------------------------------------------------------------
 
@@ -284,6 +290,10 @@ def client_register(*, actor, support_groups=(), code=None, **fields) -> Client:
     """Register a client at a site; its code is generated (or one `client_codes_reserve`
     gave) and its grants created."""
     support_groups = list(support_groups)
+    # An outcome known at registration (an import) is recorded as a dated change below.
+    outcome = fields.pop("status", ClientStatus.ACTIVE)
+    if outcome == ClientStatus.LTFU:  # the list marker, until the refill dates say otherwise
+        fields["status"] = outcome
     client = client_check_new(actor=actor, support_groups=support_groups, **fields)
     client.code = code or client_codes_reserve(site=client.site, count=1)[0]
     client.full_clean()
@@ -292,6 +302,15 @@ def client_register(*, actor, support_groups=(), code=None, **fields) -> Client:
     _apply_assignment(client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor)
     _sync_group_grants(client)
     _flag_possible_duplicates(client)
+    if outcome in OUT_OF_CARE:
+        client_status_change(
+            actor=actor,
+            client=client,
+            status=outcome,
+            effective_date=timezone.localdate(timezone=client.site.tzinfo),
+            reason=_("Status given at registration."),
+        )
+        client.refresh_from_db()
     return client
 
 
@@ -303,6 +322,13 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
     if version is not None and version != client.version:
         raise Conflict(_("This client was changed by someone else; reload and try again."))
     before = (client.assigned_social_worker_id, client.companion_id)
+    if (
+        "status" in fields
+        and fields["status"] != client.status
+        and OUT_OF_CARE_VALUES & {fields["status"], client.status}
+    ):
+        # Outcomes are dated changes (client_status_change); only the LTFU marker moves here.
+        raise ValidationError({"status": _("Change the status with the status action, which keeps its date.")})
     for name, value in fields.items():
         setattr(client, name, value)
     if "site" in fields and fields["site"].pk != client.site_id:

@@ -40,6 +40,9 @@ FULL_CLIENT_FIELDS = {
     "open_referrals",
 }
 VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address"}
+# One client also shows the history of its status (SPEC §12.7); list rows do not.
+FULL_CLIENT_DETAIL = FULL_CLIENT_FIELDS | {"status_history"}
+VOLUNTEER_CLIENT_DETAIL = VOLUNTEER_CLIENT_FIELDS | {"status_history"}
 USER_FIELDS = {
     "id",
     "username",
@@ -79,14 +82,14 @@ def persona(request, name):
 
 CLIENT_DETAIL = {
     # persona: (client_a status, fields), (client_b status, fields)
-    "admin_user": ((200, FULL_CLIENT_FIELDS), (200, FULL_CLIENT_FIELDS)),
-    "supervisor": ((200, FULL_CLIENT_FIELDS), (404, None)),
-    "worker": ((200, FULL_CLIENT_FIELDS), (404, None)),
+    "admin_user": ((200, FULL_CLIENT_DETAIL), (200, FULL_CLIENT_DETAIL)),
+    "supervisor": ((200, FULL_CLIENT_DETAIL), (404, None)),
+    "worker": ((200, FULL_CLIENT_DETAIL), (404, None)),
     "colleague": ((404, None), (404, None)),
-    "volunteer": ((200, VOLUNTEER_CLIENT_FIELDS), (404, None)),
+    "volunteer": ((200, VOLUNTEER_CLIENT_DETAIL), (404, None)),
     "other_volunteer": ((404, None), (404, None)),
     "facility_staff": ((404, None), (404, None)),
-    "outsider_supervisor": ((404, None), (200, FULL_CLIENT_FIELDS)),
+    "outsider_supervisor": ((404, None), (200, FULL_CLIENT_DETAIL)),
 }
 
 
@@ -161,13 +164,16 @@ def test_volunteer_changes_only_contact_fields(world, as_user, volunteer):
     client = world["a"]
     r = as_user(volunteer).patch(
         f"/api/v1/clients/{client.pk}/",
-        {"phone": "+6281299990000", "regimen": "XYZ", "status": "deceased", "full_name": "Lain"},
+        {"phone": "+6281299990000", "regimen": "XYZ", "full_name": "Lain"},
         format="json",
     )
     assert r.status_code == 200, r.content
     client.refresh_from_db()
     assert client.phone == "+6281299990000"
     assert (client.regimen, client.status, client.full_name) == ("", "active", "Siti Rahmawati")
+    # The status changes through its action only, for everyone (SPEC §12.1).
+    r = as_user(volunteer).patch(f"/api/v1/clients/{client.pk}/", {"status": "deceased"}, format="json")
+    assert r.status_code == 400 and "status/" in r.json()["status"][0]
 
 
 def test_social_worker_cannot_reassign(world, as_user, worker, colleague):

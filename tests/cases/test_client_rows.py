@@ -13,15 +13,15 @@ from rest_framework.renderers import JSONRenderer
 
 from cases import access, selectors
 from cases import services as case_services
-from cases.api.serializers import ClientSerializer
+from cases.api.serializers import ClientDetailSerializer, ClientSerializer
 from cases.models import SupportGroup
 from outreach import services as outreach_services
 from referrals import services as referral_services
 from tests.factories import make_client
 
 
-def serializer_rows(user, ids):
-    """What ClientSerializer says of the clients `ids`, as `user` reads them, as JSON."""
+def serializer_rows(user, ids, serializer=ClientSerializer):
+    """What `serializer` says of the clients `ids`, as `user` reads them, as JSON."""
     clients = (
         selectors.client_rows(access.clients_visible_to(user))
         .prefetch_related(Prefetch("support_groups", queryset=SupportGroup.objects.only("id")))
@@ -29,7 +29,7 @@ def serializer_rows(user, ids):
     )
     by_id = {c.pk: c for c in clients}
     context = {"request": types.SimpleNamespace(user=user)}
-    data = [ClientSerializer(by_id[pk], context=context).data for pk in ids]
+    data = [serializer(by_id[pk], context=context).data for pk in ids]
     return json.loads(JSONRenderer().render(data))
 
 
@@ -102,7 +102,8 @@ def test_list_and_detail_match_the_serializer(request, as_user, varied_clients, 
     for got, want in zip(listed, expected, strict=True):
         assert list(got) == list(want)  # same keys, same order
         assert got == want
-    for want in expected:
+    # One client is the row and its status history (ClientDetailSerializer).
+    for want in serializer_rows(user, ids, ClientDetailSerializer):
         got = api.get(f"/api/v1/clients/{want['id']}/").json()
         assert list(got) == list(want) and got == want
 

@@ -198,6 +198,18 @@ class TestDemoData:
         assert not Notification.objects.filter(sent_at__isnull=False).exists()
         assert re.search(r"ARV: \d+ refills, \d+ viral loads; today \d+ on_time, \d+ due, \d+ late, \d+ ltfu", output)
 
+    def test_deaths_transfers_and_stops_are_dated_changes(self, output):
+        """Each ended after its last pick-up, on a past day (SPEC §12.1)."""
+        ended = Client.objects.filter(
+            status__in=(ClientStatus.DECEASED, ClientStatus.TRANSFERRED_OUT, ClientStatus.STOPPED)
+        )
+        assert ended.count() >= 3
+        for client in ended:
+            (event,) = client.status_events.all()
+            assert event.status == client.status and event.reason
+            last_pickup = client.refills.latest("pickup_date").pickup_date
+            assert last_pickup < event.effective_date <= timezone.localdate(timezone=client.site.tzinfo)
+
     def test_viral_loads(self, output):
         today = site_today()
         loads = ViralLoad.objects.all()

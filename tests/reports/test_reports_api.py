@@ -33,7 +33,7 @@ def world(site_a, supervisor, worker, colleague, client_a, facility_a, group_a1)
     suppressed; visits T-3, T-20 in the period, T-40 before it; a sent referral; a resolved
     incident), late (on ART, refill T-40 ×30: 10 days late; an open incident), lost (on ART,
     refill T-75 ×30: due T-45, lost to follow-up on T-17, within the period), fresh (not on
-    ART, no refill); gone (deceased, not in care).
+    ART, no refill); gone (deceased on T-60, not in care).
     colleague's: back (on ART, lost then refilled T-5 ×90: returned in the period; VL T-200
     30 copies: suppressed).
     """
@@ -50,7 +50,6 @@ def world(site_a, supervisor, worker, colleague, client_a, facility_a, group_a1)
     lost = client("Klien Hilang", worker, **on_art)
     client("Klien Baru", worker)
     gone = client("Klien Meninggal", worker, **on_art)
-    Client.objects.filter(pk=gone.pk).update(status=ClientStatus.DECEASED)
     back = client("Klien Kembali", colleague, **on_art)
 
     def refill(c, ago, supply):
@@ -58,6 +57,9 @@ def world(site_a, supervisor, worker, colleague, client_a, facility_a, group_a1)
             actor=supervisor, client=c, facility=facility_a, pickup_date=t - days(ago), days_supplied=supply
         )
 
+    services.client_status_change(
+        actor=supervisor, client=gone, status=ClientStatus.DECEASED, effective_date=t - days(60), reason="Keluarga"
+    )
     refill(client_a, 10, 30)
     refill(late, 40, 30)
     refill(lost, 75, 30)
@@ -159,13 +161,15 @@ def test_cascade_figures(as_user, supervisor, world):
     r = as_user(supervisor).get(CASCADE)
     assert r.status_code == 200, r.content
     stages = {s["key"]: s["count"] for s in r.json()["stages"]}
-    # in care: client_a, late, lost, fresh, back (deceased left out); on ART: all but fresh;
-    # on time: client_a and back; tested in 12 months: both; suppressed: both.
-    assert stages == {"registered": 5, "on_art": 4, "on_time": 2, "vl_tested": 2, "suppressed": 2}
+    # As of T: in care: client_a, late, lost, fresh, back (gone died on T-60); on ART:
+    # client_a, late (10 days late, not lost) and back; not lost (lost since T-17) nor fresh
+    # (no refill); supplied on T: client_a and back; tested in 12 months: both; suppressed: both.
+    assert stages == {"registered": 5, "on_art": 3, "on_time": 2, "vl_tested": 2, "suppressed": 2}
     flows = {f["key"]: f["count"] for f in r.json()["flows"]}
     assert flows == {"ltfu": 1, "returned": 1}
     assert all(s["definition"] for s in r.json()["stages"])
-    assert r.json()["stages"][1]["percent"] == 80 and r.json()["stages"][2]["of_previous"] == 50
+    # Percent of those in care; "of previous": of the stage each is part of (on time: of on ART).
+    assert r.json()["stages"][1]["percent"] == 60 and r.json()["stages"][2]["of_previous"] == 67
     # A period that ends before the LTFU day and the return: no flows.
     t = world["t"]
     old = {"from": (t - datetime.timedelta(days=100)).isoformat(), "to": (t - datetime.timedelta(days=60)).isoformat()}
@@ -198,11 +202,11 @@ def test_cascade_takes_the_latest_viral_load_of_the_twelve_months(as_user, super
     )
     stages = {s["key"]: s["count"] for s in as_user(supervisor).get(CASCADE).json()["stages"]}
     assert (stages["vl_tested"], stages["suppressed"]) == (2, 1)
-    # As of a period ending before both T-2 and T-30, client_a's latest result is none in the
-    # window; back's T-200 still is.
+    # As of T-31 late and lost are on ART (lost only from T-17); client_a's first refill came
+    # later and back was lost since T-142: back's sample counts for no one, the others have none.
     old = {"from": (t - datetime.timedelta(days=60)).isoformat(), "to": (t - datetime.timedelta(days=31)).isoformat()}
     stages = {s["key"]: s["count"] for s in as_user(supervisor).get(CASCADE, old).json()["stages"]}
-    assert (stages["vl_tested"], stages["suppressed"]) == (1, 1)
+    assert (stages["on_art"], stages["vl_tested"], stages["suppressed"]) == (2, 0, 0)
 
 
 @pytest.mark.postgres

@@ -33,11 +33,45 @@ def browser_page(allow_sync_orm_under_playwright):
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID")
+        # What the user would not see but the page does: any console error (a CSP refusal
+        # is one), an uncaught exception, or a file of the page that failed to load. A page
+        # the test opens on purpose to be refused (403/404) is not a failure; its files are.
+        problems = []
+        context.add_init_script(
+            "document.addEventListener('securitypolicyviolation', e => console.error("
+            "'CSP violation: ' + e.violatedDirective + ' ' + (e.blockedURI || 'inline')));"
+        )
         page = context.new_page()
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and not m.text.startswith("Failed to load resource")  # reported with its URL below
+                and problems.append(f"console error: {m.text}")
+            ),
+        )
+        page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+        page.on(
+            "response",
+            lambda r: (
+                r.status >= 400
+                and r.request.resource_type != "document"
+                and problems.append(f"{r.status} for {r.request.resource_type} {r.url}")
+            ),
+        )
+        # A request cut short by the next navigation (ERR_ABORTED) is the browser's doing.
+        page.on(
+            "requestfailed",
+            lambda r: (
+                "ERR_ABORTED" not in (r.failure or "")
+                and problems.append(f"failed: {r.resource_type} {r.url} {r.failure}")
+            ),
+        )
         page.set_default_timeout(15_000)
         yield page
         context.close()
         browser.close()
+        assert not problems, "the browser reported problems:\n" + "\n".join(problems)
 
 
 def shot(page, name):

@@ -85,7 +85,7 @@ def test_volunteer_takes_attendance_and_supervisor_sees_it(
     page.goto(f"{base}/caseload/")
     check_page()
     assert page.locator("#empowerment-figures [data-figure=sessions]").inner_text() == "1"
-    assert page.locator("progress.cascade-bar").count() == 5
+    assert page.locator("#cascade svg.figure-bar").count() == 5
     assert not problems, problems
 
 

@@ -3,13 +3,14 @@ rapid-response figures, for a period, with CSV/XLSX downloads of each report."""
 
 from urllib.parse import urlencode
 
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from rest_framework.exceptions import ValidationError
 
-from cases import access
-from cases.models import Role
-from reports import caseload, empowerment, incidents
+from cases import access, audit
+from cases.models import Client, Role
+from reports import caseload, empowerment, incidents, indicators
 from reports.scope import resolve
 
 from .common import page
@@ -17,8 +18,9 @@ from .common import page
 FILTERS = ("site", "group", "worker", "from", "to")
 
 
-@page
-def caseload_review(request):
+def _scope(request):
+    """The report scope the page's filters ask for, its query string, and the filters' errors
+    (a bad filter falls back to the site and the default period, with its message)."""
     user = request.user
     if not caseload.may_review_caseload(user):
         raise Http404
@@ -36,9 +38,17 @@ def caseload_review(request):
         errors = {field: " ".join(str(m) for m in messages) for field, messages in e.detail.items()}
         params = {k: v for k, v in params.items() if k == "site" and "site" not in errors}
         scope = resolve(user, params)
-    site = scope.site
     chosen = {k: v for k, v in scope.as_dict().items() if k in ("site", "group", "worker") and v is not None}
     query = urlencode({**chosen, "from": f"{scope.start:%Y-%m-%d}", "to": f"{scope.end:%Y-%m-%d}"})
+    return scope, query, errors, sites
+
+
+@page
+def caseload_review(request):
+    user = request.user
+    scope, query, errors, sites = _scope(request)
+    site = scope.site
+    figures = indicators.page_figures(user, scope)  # one pass over the facts for both
     context = {
         "site": site,
         "scope": scope,
@@ -49,10 +59,39 @@ def caseload_review(request):
         .filter(role=Role.SOCIAL_WORKER, site=site, is_active=True)
         .order_by("username"),
         "workers": caseload.caseload_by_worker(user, scope),
-        "definitions": caseload.CASELOAD_DEFINITIONS,
-        "cascade": caseload.cascade(user, scope),
+        "definitions": caseload.caseload_definitions(user, scope),
+        "indicators": figures[0],
+        "cascade": figures[1],
         "incidents": incidents.incident_report(user, scope),
         "empowerment": empowerment.for_page(empowerment.empowerment_report(user, scope)),
         "query": query,
     }
     return render(request, "web/caseload.html", context)
+
+
+INDICATOR_PAGE_SIZE = 50
+
+
+@page
+def indicator_clients(request, indicator_id):
+    """The clients behind one indicator's numerator or denominator: codes and nicknames,
+    each read logged (SPEC §12.1)."""
+    scope, query, errors, _sites = _scope(request)
+    indicator = indicators.BY_ID.get(indicator_id)
+    part = request.GET.get("part", "numerator")
+    if indicator is None or part not in ("numerator", "denominator") or indicator.predicate(part) is None:
+        raise Http404
+    ids = indicators.indicator_client_ids(request.user, scope, indicator, part)
+    page_obj = Paginator(ids, INDICATOR_PAGE_SIZE).get_page(request.GET.get("page"))
+    clients = list(Client.objects.filter(pk__in=list(page_obj)).only("code", "nickname").order_by("pk"))
+    audit.client_reads_logger(what=f"indicator.{indicator.code}")([c.pk for c in clients])
+    context = {
+        "indicator": indicator,
+        "part": part,
+        "scope": scope,
+        "query": query,
+        "errors": errors,
+        "clients": clients,
+        "page_obj": page_obj,
+    }
+    return render(request, "web/indicator_clients.html", context)

@@ -11,14 +11,22 @@ from django.views.decorators.http import require_POST
 
 from cases import access, audit, selectors, services
 from cases.exceptions import Conflict
-from cases.models import Client, SupportGroup
+from cases.models import Client, OutcomeStatus, SupportGroup
 from empowerment.models import Outcome, ProgrammeKind
 from outreach import services as outreach_services
 from outreach.models import IncidentKind, IncidentStatus, ServiceKind, VisitKind
 from referrals import access as referral_access
 from reports.timeline import client_timeline
 
-from ..forms import AssignForm, ClientSearchForm, RefillForm, VisitForm, apply_service_errors, client_form_class
+from ..forms import (
+    AssignForm,
+    ClientSearchForm,
+    RefillForm,
+    StatusForm,
+    VisitForm,
+    apply_service_errors,
+    client_form_class,
+)
 from .common import page
 
 PAGE_SIZE = 50
@@ -89,6 +97,7 @@ _EVENT_LABELS = {
     "visit": {"kind": dict(VisitKind.choices)},
     "incident": {"kind": dict(IncidentKind.choices), "status": dict(IncidentStatus.choices)},
     "service": {"service": dict(ServiceKind.choices)},
+    "status": {"status": dict(OutcomeStatus.choices)},
     "enrolment": {"programme_kind": dict(ProgrammeKind.choices), "outcome": dict(Outcome.choices)},
 }
 
@@ -129,6 +138,7 @@ def client_detail(request, pk):
         "can_record": records,
         "can_refer": referral_access.clients_referable_by(user).filter(pk=client.pk).exists(),
         "can_assign": access.can_assign(user, client),
+        "can_change_status": access.can_change_status(user, client),
         "can_view_log": access.can_view_access_log(user, client),
     }
     if context["can_assign"]:
@@ -222,6 +232,26 @@ def refill_create(request, pk):
         template="web/refill_form.html",
         done=_("Refill recorded."),
     )
+
+
+@page
+def client_status(request, pk):
+    """Record a dated outcome from the client's page (SPEC §12.1)."""
+    user = request.user
+    client = access.client_for_user(user, pk)
+    if not access.can_change_status(user, client):
+        raise PermissionDenied
+    form = StatusForm(request.POST or None, user=user, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_status_change(actor=user, client=client, **form.cleaned_data)
+        except ValidationError as e:
+            apply_service_errors(form, e)
+        else:
+            messages.success(request, _("Status of %(code)s changed.") % {"code": client.code})
+            return redirect("client-detail", pk=client.pk)
+    history = client.status_events.select_related("recorded_by").order_by("-effective_date", "-id")
+    return render(request, "web/status_form.html", {"form": form, "client": client, "history": history})
 
 
 @require_POST

@@ -282,13 +282,11 @@ def seed():
     for person in rng.sample(young_women, 2):
         person["pregnant"] = True
 
-    # Clients lost to follow-up are registered active: the reminder scan at the end finds
-    # their lapsed refills and marks them lost, as it did when it happened.
+    # Every client is registered active: the reminder scan at the end finds the lapsed refills
+    # of those lost to follow-up and marks them, as it did when it happened; deaths, transfers
+    # and stops are recorded after their history, with the day they happened (SPEC §12.1).
     clients = [
-        services.client_register(actor=supervisor, **{**person, "status": ClientStatus.ACTIVE})
-        if person["status"] == ClientStatus.LTFU
-        else services.client_register(actor=supervisor, **person)
-        for person in people
+        services.client_register(actor=supervisor, **{**person, "status": ClientStatus.ACTIVE}) for person in people
     ]
     planned_status = {client.pk: person["status"] for client, person in zip(clients, people, strict=True)}
 
@@ -320,6 +318,7 @@ def seed():
     # Their ARV follow-up, on clients read back as they are now (reassigned, consent withdrawn).
     clients = list(Client.objects.filter(site=site).select_related("assigned_social_worker").order_by("pk"))
     _arv_follow_up(rng, today, clients, planned_status, supervisor, hospital, puskesmas)
+    _outcomes(rng, today, planned_status, supervisor)
     # One scan now, as beat would have run it: tracing tasks, lost clients and inbox rows.
     # Delivery is left to the worker that bin/run starts next.
     reminders.run_all()
@@ -332,6 +331,26 @@ def seed():
     # Read them back: registering a duplicate also flags the client registered before it,
     # and the scan marked the lost ones.
     return accounts, list(Client.objects.filter(site=site))
+
+
+OUTCOME_REASONS = {
+    ClientStatus.DECEASED: "Meninggal dunia; kabar dari keluarga kepada pendamping.",
+    ClientStatus.TRANSFERRED_OUT: "Pindah ke luar Maluku Utara; melanjutkan ARV di RS tujuan.",
+    ClientStatus.STOPPED: "Menolak melanjutkan pendampingan setelah dikunjungi dua kali.",
+}
+
+
+def _outcomes(rng, today, planned_status, supervisor):
+    """The deaths, transfers and stops, each on a day after the last pick-up, most often a few
+    weeks after that supply ran out."""
+    ended = [pk for pk, status in planned_status.items() if status in OUTCOME_REASONS]
+    for client in Client.objects.filter(pk__in=ended).select_related("last_refill").order_by("pk"):
+        status = planned_status[client.pk]
+        last = client.last_refill
+        day = min(today, last.pickup_date + timedelta(days=rng.randint(7, last.days_supplied + 45)))
+        services.client_status_change(
+            actor=supervisor, client=client, status=status, effective_date=day, reason=OUTCOME_REASONS[status]
+        )
 
 
 def _arv_follow_up(rng, today, clients, planned_status, supervisor, hospital, puskesmas):

@@ -1,0 +1,76 @@
+"""Django's PostgreSQL backend plus two things a small server's database needs.
+
+- A new connection that fails because PostgreSQL is restarting ("connection refused", "the
+  database system is starting up") is tried again for DATABASE_CONNECT_RETRY_SECONDS: a
+  restart for an update then makes requests wait a second or two instead of failing. Bad
+  credentials or a missing database fail at once. (Dead connections kept between requests
+  are found by CONN_HEALTH_CHECKS, in settings.)
+- Connections opened by web processes (basodara.wsgi calls `serve_web_requests()`) get
+  PostgreSQL's statement_timeout, DATABASE_STATEMENT_TIMEOUT, so one stuck query cannot
+  hold a gunicorn worker for good; the worker, beat and management commands have none
+  (an import or a migration may rightly take longer).
+"""
+
+import logging
+import time
+
+import psycopg
+from django.conf import settings
+from django.db.backends.postgresql import base
+
+import basodara.postgresql
+
+logger = logging.getLogger(__name__)
+
+# Refusals no retry will fix (libpq reports them as text, without an SQLSTATE): a wrong
+# role, database or password. Everything else (refused, "the database system is starting
+# up", "too many clients", a timeout) may pass within seconds.
+PERMANENT = ("does not exist", "authentication failed", "pg_hba.conf", "no password supplied")
+FIRST_DELAY = 0.1
+MAX_DELAY = 1.0
+
+
+def statement_timeout_ms():
+    """The statement timeout new connections of this process get, in ms (0: none)."""
+    seconds = settings.DATABASE_STATEMENT_TIMEOUT
+    return round(seconds * 1000) if basodara.postgresql.web_requests and seconds else 0
+
+
+def _retryable(error):
+    message = str(error)
+    return not any(marker in message for marker in PERMANENT)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        timeout = statement_timeout_ms()
+        if timeout:
+            params["options"] = " ".join(filter(None, [params.get("options"), f"-c statement_timeout={timeout}"]))
+        return params
+
+    def get_new_connection(self, conn_params):
+        deadline = time.monotonic() + settings.DATABASE_CONNECT_RETRY_SECONDS
+        delay = FIRST_DELAY
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                connection = super().get_new_connection(conn_params)
+            except psycopg.OperationalError as error:
+                if not _retryable(error) or time.monotonic() + delay > deadline:
+                    if attempts > 1:
+                        logger.error("database unreachable after %d attempts: %s", attempts, type(error).__name__)
+                    raise
+                if attempts == 1:
+                    logger.warning(
+                        "database unreachable (%s); retrying for up to %s s",
+                        type(error).__name__,
+                        settings.DATABASE_CONNECT_RETRY_SECONDS,
+                    )
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_DELAY)
+                continue
+            if attempts > 1:
+                logger.warning("database reachable again after %d attempts", attempts)
+            return connection
