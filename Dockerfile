@@ -28,6 +28,7 @@ COPY basodara/ basodara/
 COPY cases/ cases/
 COPY referrals/ referrals/
 COPY outreach/ outreach/
+COPY empowerment/ empowerment/
 COPY reports/ reports/
 COPY interop/ interop/
 COPY web/ web/

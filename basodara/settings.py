@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "cases",
     "referrals",
     "outreach",
+    "empowerment",
     "reports",
     "interop",
     "web",
@@ -261,6 +262,9 @@ SPECTACULAR_SETTINGS = {
         "TracingStatusEnum": "cases.models.arv.TracingStatus",
         "NotificationStatusEnum": "cases.models.notifications.NotificationStatus",
         "IncidentStatusEnum": "outreach.models.IncidentStatus",
+        "ProgrammeKindEnum": "empowerment.models.ProgrammeKind",
+        "IncomeBandEnum": "empowerment.models.IncomeBand",
+        "EnrolmentOutcomeEnum": "empowerment.models.Outcome",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -24,7 +24,7 @@ UNLOGGED_MODELS = {
     "cases.clientuserobjectpermission",
     "cases.clientgroupobjectpermission",
 }
-LOGGED_APPS = {"cases", "outreach", "referrals"}
+LOGGED_APPS = {"cases", "outreach", "referrals", "empowerment"}
 
 
 class AuditContextMiddleware:

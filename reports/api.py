@@ -17,10 +17,10 @@ from cases.api.pagination import Pagination
 from cases.models import Client
 from outreach.models import IncidentStatus, Urgency
 
-from . import access, caseload, incidents, indicators
+from . import access, caseload, empowerment, incidents, indicators, national
 from .export import CSVRenderer, XLSXRenderer
 from .referrals import FigureSerializer  # value, n, definition
-from .scope import ReportQuery, resolve
+from .scope import PeriodQuery, ReportQuery, period, resolve
 
 FORMAT = OpenApiParameter(
     "format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"], description="A download instead of JSON."
@@ -336,3 +336,106 @@ class IndicatorClientsView(APIView):
         clients = Client.objects.filter(pk__in=page).only("code", "nickname").order_by("pk")
         audit.client_reads_logger(what=f"indicator.{indicator.code}")([client.pk for client in clients])
         return paginator.get_paginated_response([{"id": c.pk, "code": c.code, "nickname": c.nickname} for c in clients])
+
+
+class CountFigureSerializer(serializers.Serializer):
+    value = serializers.IntegerField()
+    definition = serializers.CharField()
+
+
+class OthersCountSerializer(serializers.Serializer):
+    family = serializers.IntegerField()
+    community = serializers.IntegerField()
+    health_workers = serializers.IntegerField()
+
+
+class EmpowermentReportSerializer(ScopeSerializer):
+    programmes = CountFigureSerializer()
+    sessions = CountFigureSerializer()
+    enrolled = CountFigureSerializer()
+    completed = CountFigureSerializer()
+    dropped = CountFigureSerializer()
+    business_started = CountFigureSerializer()
+    income_up = CountFigureSerializer()
+    employed = CountFigureSerializer()
+    reached_clients = CountFigureSerializer()
+    reached_others = CountFigureSerializer()
+    reached_others_by_category = OthersCountSerializer()
+
+
+class EmpowermentReportView(ReportView):
+    """Community-based empowerment in the period, as of its end: programmes and sessions
+    held, clients taking part, completed and dropped, economic outcomes, and the people
+    reached by anti-stigma and education sessions (clients, and others by category)."""
+
+    name = "empowerment"
+
+    @extend_schema(parameters=[ReportQuery, FORMAT], responses=EmpowermentReportSerializer)
+    def get(self, request):
+        return super().get(request)
+
+    def figures(self, user, scope):
+        return empowerment.empowerment_report(user, scope)
+
+    def tables(self, data):
+        rows = [(k, data[k]["value"], data[k]["definition"]) for k in empowerment.FIGURES]
+        rows += [(f"reached_others:{k}", v, "") for k, v in data["reached_others_by_category"].items()]
+        return [(_("Empowerment"), ("figure", "value", "definition"), rows)]
+
+
+class NationalSiteSerializer(serializers.Serializer):
+    site = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    clients = serializers.IntegerField()
+    on_art = serializers.IntegerField()
+    programmes = serializers.IntegerField()
+    sessions = serializers.IntegerField()
+    enrolled = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+    business_started = serializers.IntegerField()
+    income_up = serializers.IntegerField()
+    employed = serializers.IntegerField()
+    reached_clients = serializers.IntegerField()
+    reached_others = serializers.IntegerField()
+    reached_others_by_category = OthersCountSerializer()
+
+
+class NationalReportSerializer(serializers.Serializer):
+    period_from = serializers.DateField()
+    period_to = serializers.DateField()
+    sites = NationalSiteSerializer(many=True)
+    definitions = serializers.DictField(child=serializers.CharField())
+
+
+NATIONAL_COLUMNS = ("clients", "on_art", *empowerment.FIGURES)
+
+
+class NationalReportView(APIView):
+    """Admins: every site's figures side by side for a period (aggregates only)."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+
+    @extend_schema(parameters=[PeriodQuery, FORMAT], responses=NationalReportSerializer)
+    def get(self, request):
+        if not national.may_see_national(request.user):
+            raise PermissionDenied
+        query = PeriodQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        self.start, self.end = period(query.validated_data, national.national_today())
+        return Response(national.national_report(self.start, self.end))
+
+    def tables(self, data):
+        header = ("code", "name", *NATIONAL_COLUMNS)
+        rows = [(s["code"], s["name"], *(s[c] for c in NATIONAL_COLUMNS)) for s in data["sites"]]
+        definitions = list(data["definitions"].items())
+        return [(_("National"), header, rows), (_("Definitions"), ("figure", "definition"), definitions)]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is not None and renderer.format in ("csv", "xlsx") and response.status_code == 200:
+            filename = f"national-{self.start:%Y%m%d}-{self.end:%Y%m%d}.{renderer.format}"
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -42,9 +42,10 @@ class Scope:
         return datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=self.tz)
 
     def narrow(self, queryset, *, site="site", group="support_groups", worker="assigned_social_worker"):
-        """`queryset` limited to the scope's site, group and worker, through the given paths."""
+        """`queryset` limited to the scope's site, group and worker, through the given paths
+        (a path of None: that filter does not apply to these rows)."""
         for path, value in ((site, self.site), (group, self.group), (worker, self.worker)):
-            if value is not None:
+            if value is not None and path is not None:
                 queryset = queryset.filter(**{path: value})
         return queryset
 

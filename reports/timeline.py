@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from cases import access as cases_access
 from cases import audit
 from cases.models import ClientStatusEvent, Refill, ViralLoad
+from empowerment import access as empowerment_access
 from outreach import access as outreach_access
 from referrals import access as referral_access
 
@@ -77,6 +78,18 @@ def _sources(user, client):
             False,
             ("created_at", "service", "to_facility_id", "status", "urgency"),
         ),
+        "enrolment": (
+            empowerment_access.enrolments_visible_to(user).filter(client=client),
+            "enrolled_on",
+            True,
+            ("enrolled_on", "programme_id", "programme__name", "programme__kind", "outcome", "outcome_on"),
+        ),
+        "session": (
+            empowerment_access.sessions_visible_to(user).filter(attendees=client),
+            "date",
+            True,
+            ("date", "topic", "programme_id", "programme__name"),
+        ),
     }
 
 
@@ -99,13 +112,26 @@ def client_timeline(user, client, *, offset, limit):
     for kind, ids in ids_by_type.items():
         rows, _field, _is_date, fields = sources[kind]
         for row in rows.model.objects.filter(pk__in=ids).values("id", *fields):
-            details[(kind, row.pop("id"))] = {name.removesuffix("_id"): value for name, value in row.items()}
+            details[(kind, row.pop("id"))] = {
+                name.removesuffix("_id").replace("__", "_"): value for name, value in row.items()
+            }
     return total, [{"type": kind, "id": pk, "at": at, **details[(kind, pk)]} for kind, pk, at in page]
 
 
 class TimelineEventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        choices=["refill", "viral_load", "status", "visit", "service", "meeting", "incident", "referral"]
+        choices=[
+            "refill",
+            "viral_load",
+            "status",
+            "visit",
+            "service",
+            "meeting",
+            "incident",
+            "referral",
+            "enrolment",
+            "session",
+        ]
     )
     id = serializers.IntegerField()
     at = serializers.DateTimeField()

@@ -3,9 +3,11 @@ from django.urls import path, re_path
 from .api import (
     CascadeReportView,
     CaseloadReportView,
+    EmpowermentReportView,
     IncidentReportView,
     IndicatorClientsView,
     IndicatorReportView,
+    NationalReportView,
 )
 from .referrals import urlpatterns as referral_report_urlpatterns
 from .timeline import ClientTimelineView
@@ -15,6 +17,8 @@ urlpatterns = [
     path("reports/caseload/", CaseloadReportView.as_view(), name="report-caseload"),
     path("reports/cascade/", CascadeReportView.as_view(), name="report-cascade"),
     path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
+    path("reports/empowerment/", EmpowermentReportView.as_view(), name="report-empowerment"),
+    path("reports/national/", NationalReportView.as_view(), name="report-national"),
     path("reports/indicators/", IndicatorReportView.as_view(), name="report-indicators"),
     re_path(
         r"^reports/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/clients/$",

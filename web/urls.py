@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from .views import audit, auth, caseload, clients, imports, incidents, notifications, referrals, today
+from .views import audit, auth, caseload, clients, imports, incidents, notifications, programmes, referrals, today
 
 
 class IdConverter:
@@ -40,6 +40,15 @@ urlpatterns = [
     path("incidents/new/", incidents.incident_report, name="incident-report"),
     path(f"incidents/{ID}/move/", incidents.incident_move, name="incident-move"),
     path("caseload/", caseload.caseload_review, name="caseload"),
+    path("programmes/", programmes.programme_list, name="programme-list"),
+    path("programmes/new/", programmes.programme_create, name="programme-create"),
+    path(f"programmes/{ID}/", programmes.programme_detail, name="programme-detail"),
+    path(f"programmes/{ID}/edit/", programmes.programme_edit, name="programme-edit"),
+    path(f"programmes/{ID}/sessions/new/", programmes.session_create, name="session-create"),
+    path(f"programmes/{ID}/enrol/", programmes.enrolment_create, name="enrolment-create"),
+    path(f"sessions/{ID}/attendance/", programmes.session_edit, name="session-edit"),
+    path(f"enrolments/{ID}/outcome/", programmes.enrolment_outcome, name="enrolment-outcome"),
+    path("national/", programmes.national, name="national"),
     re_path(
         r"^caseload/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/$",
         caseload.indicator_clients,

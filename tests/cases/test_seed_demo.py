@@ -230,6 +230,23 @@ class TestDemoData:
         assert max(per_client.values()) <= 3
         assert sum(1 for client in on_art if per_client[client.pk]) >= 0.7 * on_art.count()
 
+    def test_empowerment_programmes(self, output):
+        from empowerment.models import Attendance, Enrolment, Programme
+
+        programmes = {p.kind: p for p in Programme.objects.all()}
+        assert set(programmes) == {"economic", "skills", "anti_stigma"}
+        assert programmes["economic"].support_group.kind == GroupKind.KDS
+        for programme in programmes.values():
+            assert programme.sessions.exists() and programme.enrolments.exists()
+        training = programmes["skills"].enrolments
+        assert training.filter(outcome="completed").count() == 4 and training.filter(outcome="dropped").count() == 1
+        assert Enrolment.objects.filter(business_started=True).exists()
+        stigma = programmes["anti_stigma"].sessions.get()
+        assert stigma.others_community > 0 and stigma.attendees.exists()
+        # Every attendee was enrolled in the session's programme.
+        for row in Attendance.objects.select_related("session"):
+            assert Enrolment.objects.filter(programme=row.session.programme_id, client=row.client_id).exists()
+
     def test_a_second_run_changes_nothing(self, output):
         models = (Site, SupportGroup, Facility, User, Client, Refill, ViralLoad, Tracing, Notification)
         before = {model: model.objects.count() for model in models}

@@ -27,6 +27,7 @@ from cases.models import (
     Role,
     Tracing,
 )
+from empowerment import services as empowerment_services
 from outreach import services as outreach_services
 from referrals import services as referral_services
 from tests.factories import FacilityFactory, UserFactory
@@ -90,6 +91,26 @@ def _site_records(*, site, client, group, facility, worker, volunteer, superviso
         actor=worker, client=client, to_facility=facility, service="vct", reason="Tes VCT"
     )
     referral = referral_services.referral_transition(action="send", referral=referral, actor=worker)
+    programme = empowerment_services.programme_create(
+        actor=supervisor,
+        site=site,
+        kind="economic",
+        name="Kelompok Usaha Bersama",
+        start_date=client.consent_date,
+        facilitator=worker,
+        support_group=group,
+    )
+    enrolment = empowerment_services.enrolment_create(
+        actor=supervisor, programme=programme, client=client, enrolled_on=client.consent_date, income_before="none"
+    )
+    session = empowerment_services.session_record(
+        actor=volunteer,
+        programme=programme,
+        date=today,
+        topic="Pembukuan",
+        attendees=[client],
+        others={"family": 1, "community": 2, "health_workers": 0},
+    )
     return {
         "ids": {
             "sites": site.pk,
@@ -104,6 +125,9 @@ def _site_records(*, site, client, group, facility, worker, volunteer, superviso
             "services": service.pk,
             "incidents": incident.pk,
             "referrals": referral.pk,
+            "programmes": programme.pk,
+            "sessions": session.pk,
+            "enrolments": enrolment.pk,
             # Persons a body or a filter may name.
             "worker": worker.pk,
             "volunteer": volunteer.pk,
@@ -113,6 +137,7 @@ def _site_records(*, site, client, group, facility, worker, volunteer, superviso
             "visits": visit.version,
             "incidents": incident.version,
             "referrals": referral.version,
+            "enrolments": enrolment.version,
         },
     }
 

@@ -50,6 +50,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), 
 # Body and filter fields that name a record, and the record (by API resource) to name.
 REFERENCES = {
     "client": "clients",
+    "programme": "programmes",
     "attendees": "clients",
     "site": "sites",
     "facility": "facilities",

@@ -65,14 +65,17 @@ def unread_count(context):
 @register.simple_tag
 def nav_for(user):
     """Which sections the navigation offers, as the policy decides."""
+    from empowerment import access as empowerment_access
     from outreach import access as outreach_access
     from referrals import access as referral_access
-    from reports import caseload
+    from reports import caseload, national
 
     return {
         "clients": bool(access.client_readable_fields(user)),
         "incidents": outreach_access.can_report_incident(user),
         "caseload": caseload.may_review_caseload(user),
+        "programmes": empowerment_access.may_record_sessions_at_all(user),
+        "national": national.may_see_national(user),
         "break_glass_review": access.can_review_break_glass(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }

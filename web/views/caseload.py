@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from cases import access, audit
 from cases.models import Client, Role
-from reports import caseload, incidents, indicators
+from reports import caseload, empowerment, incidents, indicators
 from reports.scope import resolve
 
 from .common import page
@@ -63,6 +63,7 @@ def caseload_review(request):
         "indicators": figures[0],
         "cascade": figures[1],
         "incidents": incidents.incident_report(user, scope),
+        "empowerment": empowerment.for_page(empowerment.empowerment_report(user, scope)),
         "query": query,
     }
     return render(request, "web/caseload.html", context)

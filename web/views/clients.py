@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from cases import access, audit, selectors, services
 from cases.exceptions import Conflict
 from cases.models import Client, OutcomeStatus, SupportGroup
+from empowerment.models import Outcome, ProgrammeKind
 from outreach import services as outreach_services
 from outreach.models import IncidentKind, IncidentStatus, ServiceKind, VisitKind
 from referrals import access as referral_access
@@ -97,6 +98,7 @@ _EVENT_LABELS = {
     "incident": {"kind": dict(IncidentKind.choices), "status": dict(IncidentStatus.choices)},
     "service": {"service": dict(ServiceKind.choices)},
     "status": {"status": dict(OutcomeStatus.choices)},
+    "enrolment": {"programme_kind": dict(ProgrammeKind.choices), "outcome": dict(Outcome.choices)},
 }
 
 

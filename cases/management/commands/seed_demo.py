@@ -10,6 +10,7 @@ loads, and one reminder scan at the end, so tracing tasks and inbox messages are
 import random
 from datetime import timedelta
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -321,6 +322,11 @@ def seed():
     # One scan now, as beat would have run it: tracing tasks, lost clients and inbox rows.
     # Delivery is left to the worker that bin/run starts next.
     reminders.run_all()
+    # The other apps' records of the site (programmes and their outcomes, …): each app that
+    # has demo data says so with a `seed_demo` on its AppConfig; cases imports none of them.
+    for config in apps.get_app_configs():
+        if hasattr(config, "seed_demo"):
+            config.seed_demo(site=site, today=today)
 
     # Read them back: registering a duplicate also flags the client registered before it,
     # and the scan marked the lost ones.
