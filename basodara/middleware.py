@@ -21,7 +21,7 @@ class ServiceUnavailableMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         error = getattr(request, "basodara_unavailable", None)
-        if error is not None and request.method in SAFE_METHODS and is_lost_connection(error):
+        if error is not None and request.method in SAFE_METHODS and is_lost_connection(error) and _may_reconnect():
             del request.basodara_unavailable
             for connection in connections.all(initialized_only=True):
                 connection.close()
@@ -33,3 +33,9 @@ class ServiceUnavailableMiddleware:
             request.basodara_unavailable = exception
             return unavailable(request, exception)
         return None
+
+
+def _may_reconnect():
+    """No transaction is open around the request (one is only in tests, which wrap each
+    test in a transaction that a new connection would end)."""
+    return not any(connection.in_atomic_block for connection in connections.all(initialized_only=True))

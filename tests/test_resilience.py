@@ -370,3 +370,18 @@ def api():
         return client
 
     return make
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_health_does_not_wait_out_the_connect_retries(settings):
+    """A monitor asking /health/ learns at once that the database is away."""
+    from basodara.postgresql import without_connect_retry
+
+    settings.DATABASE_CONNECT_RETRY_SECONDS = 10
+    unreachable = connections.create_connection("default")
+    unreachable.settings_dict = {**unreachable.settings_dict, "HOST": "127.0.0.1", "PORT": free_port()}
+    started = time.monotonic()
+    with without_connect_retry(), pytest.raises(OperationalError):
+        unreachable.ensure_connection()
+    assert time.monotonic() - started < 2

@@ -50,7 +50,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def get_new_connection(self, conn_params):
-        deadline = time.monotonic() + settings.DATABASE_CONNECT_RETRY_SECONDS
+        retry_seconds = settings.DATABASE_CONNECT_RETRY_SECONDS if basodara.postgresql.connect_retry.get() else 0
+        deadline = time.monotonic() + retry_seconds
         delay = FIRST_DELAY
         attempts = 0
         while True:
@@ -66,7 +67,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                     logger.warning(
                         "database unreachable (%s); retrying for up to %s s",
                         type(error).__name__,
-                        settings.DATABASE_CONNECT_RETRY_SECONDS,
+                        retry_seconds,
                     )
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_DELAY)
