@@ -131,12 +131,15 @@ def test_supervisor_reassigns_and_former_worker_loses_access(
     shot(page, "caseload")
     page.goto(f"{base}/clients/{client_a.pk}/")
     page.select_option("#id_social_worker", str(colleague.pk))
-    page.locator(f"form[action='/clients/{client_a.pk}/assign/'] button").click()
-    page.wait_for_load_state()
+    # Wait for the page the POST leads to: a click on the old page's menu would be lost.
+    with page.expect_navigation():
+        page.locator(f"form[action='/clients/{client_a.pk}/assign/'] button").click()
     assert "alert-success" in page.content()
     shot(page, "client-reassigned")
     page.locator(".navbar-toggler").click()  # the menu is collapsed on a phone
-    page.locator("form[action='/logout/'] button").click()
+    page.locator("#nav-menu.show").wait_for()
+    with page.expect_navigation():
+        page.locator("form[action='/logout/'] button").click()
     page.wait_for_url(f"{base}/login/")
     sign_in(page, base, "worker_a")
     response = page.goto(f"{base}/clients/{client_a.pk}/")

@@ -20,7 +20,9 @@ def submit(page, selector):
 
 def sign_out(page, base):
     page.locator(".navbar-toggler").click()  # the menu is collapsed on a phone
-    page.locator("form[action='/logout/'] button").click()
+    page.locator("#nav-menu.show").wait_for()
+    with page.expect_navigation():
+        page.locator("form[action='/logout/'] button").click()
     page.wait_for_url(f"{base}/login/")
 
 
