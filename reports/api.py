@@ -12,9 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import audit
 from cases.api.pagination import Pagination
-from cases.models import Client
 from outreach.models import IncidentStatus, Urgency
 
 from . import access, caseload, empowerment, incidents, indicators, national
@@ -333,8 +331,7 @@ class IndicatorClientsView(APIView):
         ids = indicators.indicator_client_ids(request.user, scope, indicator, part)
         paginator = Pagination()
         page = paginator.paginate_queryset(ids, request, view=self)
-        clients = Client.objects.filter(pk__in=page).only("code", "nickname").order_by("pk")
-        audit.client_reads_logger(what=f"indicator.{indicator.code}")([client.pk for client in clients])
+        clients = indicators.clients_behind(indicator, page)
         return paginator.get_paginated_response([{"id": c.pk, "code": c.code, "nickname": c.nickname} for c in clients])
 
 

@@ -6,9 +6,7 @@ loads and refills; no loop over clients in Python. Every figure comes with its d
 
 import datetime
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +17,7 @@ from outreach.models import OPEN_INCIDENT_STATUSES, HomeVisit, Incident
 from referrals.models import OPEN_STATUSES, Referral
 
 from . import access, indicators
+from .derived import flag, run_joined
 
 # A client in care: neither moved away, stopped nor deceased.
 IN_CARE = (ClientStatus.ACTIVE, ClientStatus.LTFU)
@@ -35,40 +34,9 @@ def scoped_clients(user, scope):
     return with_arv_state(scope.narrow(access.report_clients(user)), today=scope.today)
 
 
-def _flag(condition):
-    """1 where `condition` holds for the row, else 0: what the outer query sums."""
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
 def _per_client(queryset, **value):
     """`queryset` grouped by client: one row per client, `cid` and the named aggregate."""
     return queryset.order_by().values(cid=F("client_id")).annotate(**value)
-
-
-def _aggregate(outer, **tables):
-    """Run `outer` with each `{name}` replaced by the SQL of the queryset `tables[name]`,
-    in the order they appear, and return its rows.
-
-    A report is set-based when each figure is aggregated once per client and joined, not
-    computed by a correlated subquery for every client (4–6 index probes for each of 90 000
-    clients, and a plan costly enough for PostgreSQL to JIT-compile it: seconds). Django's
-    ORM joins models, not grouped querysets, so the querysets (scoped by the policy, built
-    by the ORM) are joined here as derived tables. None is answered for a reach that is
-    empty by construction (a role without reports), whose SQL Django will not write."""
-    # Each table once, so that the parameters follow the order of the placeholders.
-    assert all(outer.count("{" + name + "}") == 1 for name in tables), "each derived table appears once"
-    params = []
-    compiled = {}
-    for name in sorted(tables, key=lambda name: outer.index("{" + name + "}")):
-        try:
-            sql, table_params = tables[name].query.sql_with_params()
-        except EmptyResultSet:
-            return None
-        compiled[name] = sql
-        params.extend(table_params)
-    with connection.cursor() as cursor:
-        cursor.execute(outer.format(**compiled), params)
-        return cursor.fetchall()
 
 
 def _as_date(value):
@@ -114,14 +82,14 @@ def caseload_by_worker(user, scope):
     # The same clients without their ARV state, to limit the per-client aggregates.
     theirs = scope.narrow(access.report_clients(user)).filter(in_care).order_by().values("pk")
     in_period = Q(visited_at__gte=scope.since, visited_at__lt=scope.until)
-    rows = _aggregate(
+    rows = run_joined(
         _CASELOAD_SQL,
         clients=clients.order_by().values(
             cid=F("pk"),
             worker=F("assigned_social_worker"),
-            due=_flag(Q(arv_state=ArvState.DUE)),
-            late=_flag(Q(arv_state=ArvState.LATE)),
-            ltfu=_flag(Q(arv_state=ArvState.LTFU)),
+            due=flag(Q(arv_state=ArvState.DUE)),
+            late=flag(Q(arv_state=ArvState.LATE)),
+            ltfu=flag(Q(arv_state=ArvState.LTFU)),
         ),
         # The day of the latest visit, at the site.
         last_visit=_per_client(

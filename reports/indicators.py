@@ -24,18 +24,18 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Case, CharField, F, IntegerField, Min, Q, Value, When, Window
+from django.db.models import Case, CharField, F, Min, Q, Value, When, Window
 from django.db.models.functions import Lag, Lead, RowNumber
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from cases.models import ClientStatusEvent, DaysSupplied, Refill, Site, ViralLoad
+from cases import audit
+from cases.models import Client, ClientStatusEvent, DaysSupplied, Refill, Site, ViralLoad
 from cases.models.arv import VL_SUPPRESSION_THRESHOLD
 from cases.selectors import ltfu_from
 
 from . import access
+from .derived import flag, run_joined
 
 SIX_MONTHS = datetime.timedelta(days=183)
 VL_WINDOW_DAYS = 365
@@ -149,10 +149,6 @@ _ATTRITION = {
 # --- the per-client facts --------------------------------------------------------------------------
 
 
-def _flag(condition):
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
 def _years_before(day, years):
     """The same day `years` earlier (28 February for 29 February)."""
     try:
@@ -204,7 +200,7 @@ def _latest_vl(theirs, first, last):
     """Per client with a viral-load sample from `first` to `last`: whether the most recent is suppressed."""
     samples = ViralLoad.objects.filter(client__in=theirs, sample_date__gte=first, sample_date__lte=last)
     return _latest(samples, ["sample_date"]).values(
-        cid=F("client_id"), below=_flag(Q(copies_per_ml__lt=VL_SUPPRESSION_THRESHOLD))
+        cid=F("client_id"), below=flag(Q(copies_per_ml__lt=VL_SUPPRESSION_THRESHOLD))
     )
 
 
@@ -299,7 +295,7 @@ def on_art_by_site(clients, day) -> dict:
     """{site id: clients of the queryset `clients` on ART on `day`} (ART.1's rule), for
     figures across sites (the national view)."""
     facts_sql, tables = facts_of(clients, day, day)
-    rows = _run(f"SELECT f.site_id, {_sum('f.on_end = 1')} FROM ({facts_sql}) f GROUP BY f.site_id", tables)
+    rows = run_joined(f"SELECT f.site_id, {_sum('f.on_end = 1')} FROM ({facts_sql}) f GROUP BY f.site_id", **tables)
     return {site_id: int(count or 0) for site_id, count in rows or []}
 
 
@@ -334,24 +330,6 @@ def _returns(theirs, scope):
         ),
         d_start=Value(scope.start),
     )
-
-
-def _run(outer, tables):
-    """Run `outer` with each `{name}` replaced by the SQL of the queryset `tables[name]`
-    (each once, parameters in the order the placeholders appear); None when the reach is
-    empty by construction (Django writes no SQL for it)."""
-    assert all(outer.count("{" + name + "}") == 1 for name in tables), "each derived table appears once"
-    params, compiled = [], {}
-    for name in sorted(tables, key=lambda name: outer.index("{" + name + "}")):
-        try:
-            sql, table_params = tables[name].query.sql_with_params()
-        except EmptyResultSet:
-            return None
-        compiled[name] = sql
-        params.extend(table_params)
-    with connection.cursor() as cursor:
-        cursor.execute(outer.format(**compiled), params)
-        return cursor.fetchall()
 
 
 def _sum(predicate):
@@ -410,7 +388,7 @@ def _counts(user, scope, columns, *, cascade):
     facts_sql, tables = _facts(user, scope, cascade=cascade)
     names = list(columns)
     sums = ", ".join(_sum(columns[name]) for name in names)
-    rows = _run(f"SELECT f.sex, f.band, {sums} FROM ({facts_sql}) f GROUP BY f.sex, f.band", tables) or []
+    rows = run_joined(f"SELECT f.sex, f.band, {sums} FROM ({facts_sql}) f GROUP BY f.sex, f.band", **tables) or []
     return [(sex, band, {name: int(value or 0) for name, value in zip(names, values, strict=True)})
             for sex, band, *values in rows]  # fmt: skip
 
@@ -461,11 +439,19 @@ def page_figures(user, scope) -> tuple[dict, dict]:
     return indicators(user, scope, groups=groups), cascade(user, scope, groups=groups)
 
 
+def clients_behind(indicator, ids) -> list:
+    """The clients `ids` (a page of a figure's list) as the list shows them, codes and
+    nicknames only, each logged as read (SPEC §12.1)."""
+    clients = list(Client.objects.filter(pk__in=list(ids)).only("code", "nickname").order_by("pk"))
+    audit.client_reads_logger(what=f"indicator.{indicator.code}")([client.pk for client in clients])
+    return clients
+
+
 def indicator_client_ids(user, scope, indicator, part) -> list:
     """The ids of the clients behind `indicator`'s `part` (numerator|denominator), by id."""
     predicate = indicator.predicate(part)
     facts_sql, tables = _facts(user, scope)
-    rows = _run(f"SELECT f.cid FROM ({facts_sql}) f WHERE {predicate} ORDER BY f.cid", tables)
+    rows = run_joined(f"SELECT f.cid FROM ({facts_sql}) f WHERE {predicate} ORDER BY f.cid", **tables)
     return [row[0] for row in rows or []]
 
 

@@ -8,8 +8,8 @@ from django.http import Http404
 from django.shortcuts import render
 from rest_framework.exceptions import ValidationError
 
-from cases import access, audit
-from cases.models import Client, Role
+from cases import access
+from cases.models import Role
 from reports import caseload, empowerment, incidents, indicators
 from reports.scope import resolve
 
@@ -83,8 +83,7 @@ def indicator_clients(request, indicator_id):
         raise Http404
     ids = indicators.indicator_client_ids(request.user, scope, indicator, part)
     page_obj = Paginator(ids, INDICATOR_PAGE_SIZE).get_page(request.GET.get("page"))
-    clients = list(Client.objects.filter(pk__in=list(page_obj)).only("code", "nickname").order_by("pk"))
-    audit.client_reads_logger(what=f"indicator.{indicator.code}")([c.pk for c in clients])
+    clients = indicators.clients_behind(indicator, page_obj)
     context = {
         "indicator": indicator,
         "part": part,
