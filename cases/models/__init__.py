@@ -28,7 +28,6 @@ from .registry import (
     validate_services,
     validate_timezone,
 )
-from .security import LoginFailure
 
 __all__ = [
     "IMPORT_OPEN_STATUSES",
@@ -47,7 +46,6 @@ __all__ = [
     "GrantKind",
     "GroupKind",
     "ImportStatus",
-    "LoginFailure",
     "Notification",
     "NotificationChannel",
     "NotificationKind",

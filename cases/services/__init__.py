@@ -31,6 +31,7 @@ from .registry import (
     support_group_create,
     support_group_update,
     user_create,
+    user_reset_second_factor,
     user_update,
     user_validate,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "tracing_claim",
     "tracing_record_attempt",
     "user_create",
+    "user_reset_second_factor",
     "user_update",
     "user_validate",
     "viral_load_record",

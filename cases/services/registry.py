@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BigIntegerField, Q, Value
 from django.utils import timezone
@@ -401,3 +401,22 @@ def client_break_glass(*, actor, client, reason) -> ClientUserObjectPermission:
 
 
 BREAK_GLASS_SUBJECT = "cases.accesslog"
+
+
+@transaction.atomic
+def user_reset_second_factor(*, actor, user) -> int:
+    """An admin resets a user's second factor (a lost phone): every authenticator device of
+    the user goes (the next sign-in enrols a new one) and, with them, every API token
+    (cases.tokens); the reset is in the access log. How many devices there were."""
+    from django_otp import devices_for_user
+
+    from cases import audit, tokens
+
+    if not access.is_admin(actor):
+        raise PermissionDenied
+    devices = list(devices_for_user(user, confirmed=None))
+    for device in devices:
+        device.delete()
+    tokens.revoke_all(user)
+    audit.log_access(action=AccessAction.UPDATE, object_type="cases.user", object_id=user.pk, fields=["second_factor"])
+    return len(devices)
