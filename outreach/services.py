@@ -102,6 +102,9 @@ def visit_correct(*, actor, visit, version=None, **fields) -> HomeVisit:
 def _validate_meeting(meeting, attendees):
     if meeting.date > latest_today():
         raise ValidationError({"date": _("This date cannot be in the future.")})
+    facilitator = meeting.facilitator
+    if facilitator is not None and facilitator.site_id != meeting.support_group.site_id:
+        raise ValidationError({"facilitator": _("The facilitator must work at the group's site.")})
     members = set(meeting.support_group.clients.values_list("pk", flat=True))
     outside = sorted(c.code for c in attendees if c.pk not in members)
     if outside:
