@@ -180,7 +180,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 2**20
 AUTH_USER_MODEL = "cases.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes refuses a locked-out account or address before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "cases.security.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]

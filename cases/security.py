@@ -13,6 +13,7 @@ anyone can send.
 import ipaddress
 from urllib.parse import quote
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
@@ -67,6 +68,18 @@ def locked_until(request, username):
         .get("last")
     )
     return (last or timezone.now()) + cool_off
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout, first in AUTHENTICATION_BACKENDS. Every sign-in over HTTP (web,
+    admin, API token) passes its request and is checked; a call without one is not an HTTP
+    sign-in (a management command, the test client's `login`) and has no address to lock,
+    so it is let through to the password check."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def lockout_message(until):

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import audit
 from cases.exceptions import Conflict
 from cases.models import Tracing, TracingAttempt, TracingOutcome, TracingStatus
 from cases.models.registry import latest_today
@@ -60,7 +61,8 @@ def visit_record(*, actor, client, **fields) -> HomeVisit:
         TracingAttempt.objects.create(
             tracing=tracing, made_by=actor, method=method, outcome=TracingOutcome.REACHED, note=_("Visit recorded.")
         )
-        Tracing.objects.filter(pk=tracing.pk).update(
+        audit.logged_update(
+            Tracing.objects.filter(pk=tracing.pk),
             status=TracingStatus.CLOSED,
             closed_on=timezone.localdate(visit.visited_at, client.site.tzinfo),
             close_reason="visit",

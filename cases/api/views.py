@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cases import access, audit, security, selectors, services, tokens
-from cases.models import AccessLog, Client, SupportGroup
+from cases.models import AccessKind, AccessLog, Client, SupportGroup
 
 from . import rows
 from .filters import ClientFilter
@@ -65,7 +65,8 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         fields = rows.readable_fields(request.user)
         clients = self.filter_queryset(access.clients_visible_to(request.user))
         page = self.paginate_queryset(rows.CountedRows(clients, fields))
-        return self.get_paginated_response(rows.client_data(page, fields))
+        data = audit.log_rows(rows.client_data(page, fields), kind=AccessKind.LIST)
+        return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
         # The policy's scope narrowed to one id (what access.client_for_user asks) is the
@@ -104,12 +105,15 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         data = dict(serializer.validated_data)
         data.pop("version", None)
         serializer.instance = self._row(services.client_register(actor=self.request.user, **data))
+        # The answer carries the client: a read like any other.
+        audit.log_client_reads([serializer.instance.pk], kind=AccessKind.DETAIL, what="write")
 
     def update(self, request, *args, partial=False, **kwargs):
         client = access.client_for_change(request.user, kwargs["pk"])
         serializer = self.get_serializer(client, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         client = services.client_update(actor=request.user, client=client, **serializer.validated_data)
+        audit.log_client_reads([client.pk], kind=AccessKind.DETAIL, what="write")
         return Response(self.get_serializer(self._row(client)).data)
 
     @extend_schema(request=BreakGlassSerializer, responses={201: BreakGlassResultSerializer})
@@ -141,6 +145,20 @@ class ClientViewSet(ReadCreateUpdateViewSet):
             "expires_at": grant.expires_at,
         }
         return Response(ClientShareResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"share/(?P<user_id>[0-9]{1,18})")
+    def share_revoke(self, request, pk=None, user_id=None):
+        """End a share before its date (supervisors of the site, admins); logged."""
+        client = access.client_for_user(request.user, pk)
+        if not access.can_share(request.user, client):
+            raise PermissionDenied
+        try:
+            user = access.users_visible_to(request.user).get(pk=user_id)
+        except (ValueError, TypeError, Client.DoesNotExist, access.User.DoesNotExist):
+            raise Http404 from None
+        services.client_share_revoke(actor=request.user, client=client, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganisationViewSet(ReadCreateUpdateViewSet):

@@ -1,5 +1,5 @@
 from .arv import DaysSupplied, Refill, Tracing, TracingAttempt, TracingMethod, TracingOutcome, TracingStatus, ViralLoad
-from .audit import AccessAction, AccessLog
+from .audit import AccessAction, AccessKind, AccessLog
 from .imports import IMPORT_OPEN_STATUSES, ClientImport, ImportStatus
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .registry import (
@@ -32,6 +32,7 @@ from .registry import (
 __all__ = [
     "IMPORT_OPEN_STATUSES",
     "AccessAction",
+    "AccessKind",
     "AccessLog",
     "Client",
     "ClientCodeCounter",

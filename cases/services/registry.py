@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BigIntegerField, Q, Value
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,9 +160,12 @@ def _flag_possible_duplicates(client):
     match = Q(name_key=client.name_key, date_of_birth=client.date_of_birth)
     if client.nik_hash:
         match |= Q(nik_hash=client.nik_hash)
+    from cases import audit
+
     others = Client.objects.filter(match, site_id=client.site_id).exclude(pk=client.pk)
-    if others.update(possible_duplicate=True):
-        Client.objects.filter(pk=client.pk).update(possible_duplicate=True)
+    if audit.logged_update(others.filter(possible_duplicate=False), possible_duplicate=True) or others.exists():
+        if not client.possible_duplicate:
+            audit.logged_update(Client.objects.filter(pk=client.pk), possible_duplicate=True)
         client.possible_duplicate = True
 
 
@@ -340,23 +344,72 @@ def client_share(*, actor, client, user, until, can_edit=False) -> ClientUserObj
         raise ValidationError({"user": _("Only a supervisor of the client's site may share it.")})
     if user.role != Role.SOCIAL_WORKER or user.site_id != client.site_id or not user.is_active:
         raise ValidationError({"user": _("Share with an active social worker of the client's site.")})
-    if until < timezone.localdate(timezone=client.site.tzinfo):
+    today = timezone.localdate(timezone=client.site.tzinfo)
+    if until < today:
         raise ValidationError({"until": _("The end date cannot be in the past.")})
+    if until > today + timedelta(days=SHARE_MAX_DAYS):
+        raise ValidationError({"until": _("A share lasts at most 90 days; share again when it ends.")})
     if client.assigned_social_worker_id == user.pk:
         raise ValidationError({"user": _("This social worker is already assigned to the client.")})
     # Access ends at the end of the chosen day at the client's site.
     expires_at = datetime.combine(until, time.max, tzinfo=client.site.tzinfo)
     _grant_to_user(client, user, GrantKind.SHARE, can_edit=can_edit, expires_at=expires_at, granted_by=actor)
+    _log_share(
+        AccessAction.CREATE, client.pk, user.pk, fields=["can_edit"] if can_edit else [], reason=f"until {until}"
+    )
     return ClientUserObjectPermission.objects.get(user=user, content_object=client, permission__codename=access.VIEW)
 
 
+# Shares last at most this long (SPEC §12.5): cover during leave, not a second assignment.
+SHARE_MAX_DAYS = 90
+SHARE_OBJECT_TYPE = "cases.client.share"
+
+
+def _log_share(action, client_id, user_id, *, fields=(), reason="", rows=None):
+    """A share made, revoked or expired, in the client's access log: the object is the user
+    the client was lent to."""
+    from cases import audit
+
+    who, ip = audit._who_and_where()
+    audit.insert_entries(
+        user=who,
+        ip=ip,
+        action=action,
+        object_type=SHARE_OBJECT_TYPE,
+        rows=rows if rows is not None else [(user_id, client_id)],
+        fields=fields,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def client_share_revoke(*, actor, client, user) -> None:
+    """End a share before its date (supervisors of the site, admins)."""
+    if not access.can_share(actor, client):
+        raise PermissionDenied
+    deleted, _ = ClientUserObjectPermission.objects.filter(
+        user=user, content_object=client, kind=GrantKind.SHARE
+    ).delete()
+    if not deleted:
+        raise Http404
+    _log_share(AccessAction.DELETE, client.pk, user.pk, reason="revoked")
+
+
+@transaction.atomic
 def client_shares_expire(*, now=None) -> int:
     """Delete expired share and emergency grants. The policy already ignores them; this keeps
-    the table small and guardian's own `has_perm` truthful."""
+    the table small and guardian's own `has_perm` truthful. Each expired share is logged."""
     now = now or timezone.now()
-    deleted, _ = ClientUserObjectPermission.objects.filter(
+    expired = ClientUserObjectPermission.objects.filter(
         kind__in=(GrantKind.SHARE, GrantKind.BREAK_GLASS), expires_at__lte=now
-    ).delete()
+    )
+    shares = (
+        expired.filter(kind=GrantKind.SHARE, permission__codename=access.VIEW)
+        .order_by()
+        .values_list("user_id", "content_object_id")
+    )
+    _log_share(AccessAction.DELETE, None, None, reason="expired", rows=list(shares))
+    deleted, _ = expired.delete()
     return deleted
 
 

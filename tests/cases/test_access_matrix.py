@@ -4,6 +4,8 @@ The expected field sets are written out here, as the contract of SPEC §7/§8.1,
 imported from the policy module they check.
 """
 
+import datetime
+
 import pytest
 
 FULL_CLIENT_FIELDS = {
@@ -255,7 +257,7 @@ SHARE = {
 def test_client_share(request, world, as_user, colleague, who):
     r = as_user(persona(request, who)).post(
         f"/api/v1/clients/{world['a'].pk}/share/",
-        {"user": colleague.pk, "until": "2099-01-31", "can_edit": False},
+        {"user": colleague.pk, "until": str(datetime.date.today() + datetime.timedelta(days=30)), "can_edit": False},
         format="json",
     )
     assert r.status_code == SHARE[who], (who, r.content)
