@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import (
     Client,
@@ -71,6 +72,15 @@ CLIENT_FIELDS_FACILITY = ("code", "nickname", "sex", "age")
 CLIENT_CONTACT_FIELDS = ("nickname", "phone")
 # Who looks after a client is decided by supervisors and admins alone.
 CLIENT_ASSIGNMENT_FIELDS = ("assigned_social_worker", "companion")
+# Fields nobody changes by editing a client, each with the way it does change (the answer
+# of a write that sends one: 400 naming the field with this message).
+CLIENT_FIXED_FIELDS = {
+    "site": gettext_lazy(
+        "A client changes site only by a transfer between sites (transfer them out), never by an edit."
+    ),
+}
+CLIENT_ASSIGNMENT_REFUSAL = gettext_lazy("Only a supervisor of the client's site assigns or reassigns a client.")
+CLIENT_FIELD_REFUSAL = gettext_lazy("You may not change this field.")
 
 
 def is_admin(user) -> bool:
@@ -207,6 +217,30 @@ def client_readable_fields(user) -> tuple:
 
 def client_writable_fields(user, client=None) -> tuple:
     """Fields `user` may set when creating (`client` None) or changing `client`."""
+    fields = _client_writable_fields(user, client)
+    if client is not None:
+        fields = tuple(f for f in fields if f not in CLIENT_FIXED_FIELDS)
+    return fields
+
+
+def client_field_refusals(user, client=None) -> dict:
+    """{field: why `user` may not write it} for each client field they may not set when
+    creating (`client` None) or changing `client`."""
+    writable = set(client_writable_fields(user, client))
+    refusals = {}
+    for name in CLIENT_FIELDS:
+        if name in writable:
+            continue
+        if client is not None and name in CLIENT_FIXED_FIELDS:
+            refusals[name] = CLIENT_FIXED_FIELDS[name]
+        elif name in CLIENT_ASSIGNMENT_FIELDS:
+            refusals[name] = CLIENT_ASSIGNMENT_REFUSAL
+        else:
+            refusals[name] = CLIENT_FIELD_REFUSAL
+    return refusals
+
+
+def _client_writable_fields(user, client=None) -> tuple:
     role = role_of(user)
     if role in (Role.ADMIN, Role.SUPERVISOR):
         return CLIENT_FIELDS

@@ -307,10 +307,10 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
     if version is not None and version != client.version:
         raise Conflict(_("This client was changed by someone else; reload and try again."))
     before = (client.assigned_social_worker_id, client.companion_id)
+    if "site" in fields and fields["site"].pk != client.site_id:
+        raise ValidationError({"site": access.CLIENT_FIXED_FIELDS["site"]})
     for name, value in fields.items():
         setattr(client, name, value)
-    if "site" in fields and fields["site"].pk != client.site_id:
-        raise ValidationError({"site": _("A client cannot move between sites here; transfer them out instead.")})
     _derive_keys(client)
     client.version += 1
     client.full_clean()

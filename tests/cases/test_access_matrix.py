@@ -161,21 +161,32 @@ def test_client_patch(request, world, as_user, who):
 
 def test_volunteer_changes_only_contact_fields(world, as_user, volunteer):
     client = world["a"]
-    r = as_user(volunteer).patch(
+    api = as_user(volunteer)
+    r = api.patch(
         f"/api/v1/clients/{client.pk}/",
         {"phone": "+6281299990000", "regimen": "XYZ", "status": "deceased", "full_name": "Lain"},
         format="json",
     )
+    # Fields they may not write are refused by name, and nothing is applied.
+    assert r.status_code == 400 and set(r.json()) == {"regimen", "status", "full_name"}, r.content
+    client.refresh_from_db()
+    assert (client.phone, client.regimen, client.status, client.full_name) == (
+        "+6281240000001",
+        "",
+        "active",
+        "Siti Rahmawati",
+    )
+    r = api.patch(f"/api/v1/clients/{client.pk}/", {"phone": "+6281299990000"}, format="json")
     assert r.status_code == 200, r.content
     client.refresh_from_db()
     assert client.phone == "+6281299990000"
-    assert (client.regimen, client.status, client.full_name) == ("", "active", "Siti Rahmawati")
 
 
 def test_social_worker_cannot_reassign(world, as_user, worker, colleague):
     client = world["a"]
     r = as_user(worker).patch(f"/api/v1/clients/{client.pk}/", {"assigned_social_worker": colleague.pk}, format="json")
-    assert r.status_code == 200  # the field is read-only for them: ignored, not applied
+    assert r.status_code == 400 and list(r.json()) == ["assigned_social_worker"]
+    assert "supervisor" in r.json()["assigned_social_worker"][0]
     client.refresh_from_db()
     assert client.assigned_social_worker == worker
 
