@@ -66,6 +66,10 @@ CLIENT_FIELDS = (
 CLIENT_ROW_FIELDS = ("next_refill_due", "days_late", "arv_state")
 VOLUNTEER_HIDDEN_FIELDS = ("nik", "address")
 CLIENT_FIELDS_VOLUNTEER = tuple(f for f in CLIENT_FIELDS if f not in VOLUNTEER_HIDDEN_FIELDS)
+# Whether a client looks like another is shown to supervisors and admins only (SPEC §12.5):
+# to anyone else the flag after an edit would tell that someone with that NIK, or that name
+# and birth date, is a client of the site.
+DUPLICATE_FIELDS = ("possible_duplicate",)
 # What a facility reaches through a referral to it, and nothing more.
 CLIENT_FIELDS_FACILITY = ("code", "nickname", "sex", "age")
 # The contact fields a volunteer may correct for their groups' clients.
@@ -209,8 +213,10 @@ def client_for_change(user, pk) -> Client:
 def client_readable_fields(user) -> tuple:
     role = role_of(user)
     if role == Role.VOLUNTEER:
-        return CLIENT_FIELDS_VOLUNTEER
-    if role in (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER):
+        return tuple(f for f in CLIENT_FIELDS_VOLUNTEER if f not in DUPLICATE_FIELDS)
+    if role == Role.SOCIAL_WORKER:
+        return tuple(f for f in CLIENT_FIELDS if f not in DUPLICATE_FIELDS)
+    if role in (Role.ADMIN, Role.SUPERVISOR):
         return CLIENT_FIELDS
     return ()
 

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -103,7 +104,25 @@ class ReferralSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_facility_link(self, referral) -> str | None:
-        return links.url_for(referral, self.context.get("request")) or None
+        """The link acts for the facility: only those who may send or cancel the referral
+        get it (not a reader by emergency access or a read-only share). Decided for a whole
+        page at once (one query), cached in the serializer's context."""
+        request = self.context.get("request")
+        if request is None:
+            return None
+        if hasattr(referral, "may_send"):
+            return (links.url_for(referral, request) or None) if referral.may_send else None
+        sendable = self.context.get("_sendable_clients")
+        if sendable is None or referral.client_id not in sendable:
+            page = getattr(self.parent, "instance", None) if self.parent is not None else None
+            client_ids = {r.client_id for r in page} if isinstance(page, (list, tuple)) else set()
+            client_ids.add(referral.client_id)
+            allowed = access.clients_sendable_among(request.user, client_ids)
+            sendable = {**(sendable or {}), **{pk: pk in allowed for pk in client_ids}}
+            self.context["_sendable_clients"] = sendable
+        if not sendable[referral.client_id]:
+            return None
+        return links.url_for(referral, request) or None
 
 
 class NoteSerializer(serializers.Serializer):
@@ -179,7 +198,12 @@ class ReferralViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database
             return Referral.objects.none()
-        return selectors.referral_rows(access.referrals_visible_to(self.request.user))
+        user = self.request.user
+        # Whether the reader may send or cancel each row (and so see its facility link),
+        # computed in the rows' own query.
+        return selectors.referral_rows(access.referrals_visible_to(user)).annotate(
+            may_send=Exists(access.clients_referable_by(user).filter(pk=OuterRef("client_id")))
+        )
 
     def get_object(self):
         access.referral_for_user(self.request.user, self.kwargs["pk"])

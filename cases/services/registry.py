@@ -299,6 +299,16 @@ def client_register(*, actor, support_groups=(), code=None, **fields) -> Client:
     return client
 
 
+# Called (actor, client) in the writing transaction when a client withdraws consent; other
+# apps register what must stop at once (referrals: outside referrals and their links).
+CONSENT_WITHDRAWN_HOOKS = []
+
+
+def on_consent_withdrawn(hook):
+    CONSENT_WITHDRAWN_HOOKS.append(hook)
+    return hook
+
+
 @transaction.atomic
 def client_update(*, actor, client, version=None, support_groups=None, **fields) -> Client:
     """Change a client. `fields` are already limited to what `actor` may write."""
@@ -307,6 +317,7 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
     if version is not None and version != client.version:
         raise Conflict(_("This client was changed by someone else; reload and try again."))
     before = (client.assigned_social_worker_id, client.companion_id)
+    consent_was_withdrawn = client.consent_withdrawn_on is not None
     if "site" in fields and fields["site"].pk != client.site_id:
         raise ValidationError({"site": access.CLIENT_FIXED_FIELDS["site"]})
     for name, value in fields.items():
@@ -327,6 +338,9 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
         _sync_group_grants(client)
     if {"full_name", "date_of_birth", "nik"} & fields.keys():
         _flag_possible_duplicates(client)
+    if client.consent_withdrawn_on is not None and not consent_was_withdrawn:
+        for hook in CONSENT_WITHDRAWN_HOOKS:
+            hook(actor=actor, client=client)
     return client
 
 

@@ -41,7 +41,9 @@ FULL_CLIENT_FIELDS = {
     "last_visit_date",
     "open_referrals",
 }
-VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address"}
+# The duplicate flag is for supervisors and admins (SPEC §12.5): no oracle for anyone else.
+WORKER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"possible_duplicate"}
+VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address", "possible_duplicate"}
 USER_FIELDS = {
     "id",
     "username",
@@ -83,7 +85,7 @@ CLIENT_DETAIL = {
     # persona: (client_a status, fields), (client_b status, fields)
     "admin_user": ((200, FULL_CLIENT_FIELDS), (200, FULL_CLIENT_FIELDS)),
     "supervisor": ((200, FULL_CLIENT_FIELDS), (404, None)),
-    "worker": ((200, FULL_CLIENT_FIELDS), (404, None)),
+    "worker": ((200, WORKER_CLIENT_FIELDS), (404, None)),
     "colleague": ((404, None), (404, None)),
     "volunteer": ((200, VOLUNTEER_CLIENT_FIELDS), (404, None)),
     "other_volunteer": ((404, None), (404, None)),
@@ -130,7 +132,9 @@ def test_client_list_scope_and_fields(request, world, as_user, who):
     assert set(body) == {"count", "next", "previous", "results"}
     codes = {row["code"] for row in body["results"]}
     assert codes == {world[k].code for k in CLIENT_LIST[who]}
-    expected_fields = VOLUNTEER_CLIENT_FIELDS if who == "volunteer" else FULL_CLIENT_FIELDS
+    expected_fields = {"volunteer": VOLUNTEER_CLIENT_FIELDS, "worker": WORKER_CLIENT_FIELDS}.get(
+        who, FULL_CLIENT_FIELDS
+    )
     for row in body["results"]:
         assert set(row) == expected_fields
 

@@ -1,7 +1,6 @@
 """A field the caller may not write answers 400 naming it (SPEC §12.5): walked over every
 serializer that takes writes through the API, as every role, on create and on update."""
 
-import datetime
 
 import pytest
 from django.urls import get_resolver
@@ -28,8 +27,10 @@ def _write_viewsets():
                 continue
             cls = getattr(pattern.callback, "cls", None)
             actions = getattr(pattern.callback, "actions", None) or {}
-            if cls is not None and ({"post", "put", "patch"} & set(actions)) and (
-                {"create", "update", "partial_update"} & set(actions.values())
+            if (
+                cls is not None
+                and ({"post", "put", "patch"} & set(actions))
+                and ({"create", "update", "partial_update"} & set(actions.values()))
             ):
                 found[cls.__name__] = cls
 
@@ -66,7 +67,13 @@ def records(client_a, worker, volunteer, supervisor, facility_a, group_a1, site_
     outreach_services.meeting_record(actor=volunteer, support_group=group_a1, date=today, topic="T")
     outreach_services.service_record(actor=worker, client=client_a, service="counselling", date=today)
     outreach_services.incident_report(
-        actor=worker, site=site_a, client=client_a, kind="eviction", urgency="high", description="d", responders=[volunteer]
+        actor=worker,
+        site=site_a,
+        client=client_a,
+        kind="eviction",
+        urgency="high",
+        description="d",
+        responders=[volunteer],
     )
     referral_services.referral_create(actor=worker, client=client_a, to_facility=facility_a, service="vct", reason="r")
     return client_a
