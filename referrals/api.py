@@ -11,9 +11,10 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cases import audit
 from cases.api.filters import IdFilter
 from cases.api.serializers import ScopedFieldsMixin
-from cases.models import Client, Facility, ReferralService, Sex
+from cases.models import AccessKind, Client, Facility, ReferralService, Sex
 
 from . import access, links, selectors, services
 from .models import Referral, ReferralEvent, ReferralStatus
@@ -208,6 +209,18 @@ class ReferralViewSet(
     def get_object(self):
         access.referral_for_user(self.request.user, self.kwargs["pk"])
         return self.get_queryset().get(pk=self.kwargs["pk"])
+
+    # Each row names its client (code, nickname, sex, age at least): a read of that client,
+    # the page's in one insert (SPEC §12.5).
+    def list(self, request, *args, **kwargs):
+        page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        audit.log_client_reads(dict.fromkeys(r.client_id for r in page), kind=AccessKind.LIST, what="referral")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        referral = self.get_object()
+        audit.log_client_reads([referral.client_id], kind=AccessKind.DETAIL, what="referral")
+        return Response(self.get_serializer(referral).data)
 
     def _respond(self, referral, status=200):
         row = self.get_queryset().get(pk=referral.pk)

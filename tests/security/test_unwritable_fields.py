@@ -1,7 +1,6 @@
 """A field the caller may not write answers 400 naming it (SPEC §12.5): walked over every
 serializer that takes writes through the API, as every role, on create and on update."""
 
-
 import pytest
 from django.urls import get_resolver
 from django.utils import timezone
