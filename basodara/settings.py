@@ -219,7 +219,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "cases.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -292,6 +292,7 @@ CELERY_BEAT_SCHEDULE = {
     "run-reminders": {"task": "cases.tasks.run_reminders", "schedule": 15 * 60},
     "expire-client-shares": {"task": "cases.tasks.expire_client_shares", "schedule": 15 * 60},
     "expire-client-imports": {"task": "cases.tasks.expire_client_imports", "schedule": 60 * 60},
+    "expire-api-tokens": {"task": "cases.tasks.expire_api_tokens", "schedule": 60 * 60},
 }
 # Publishing a task must not hang a web request or a scan while the broker is down: the
 # outbox row is already saved, and the next scan enqueues it again.

@@ -11,6 +11,8 @@ pages, admin, shell) ends the tokens, inside the same transaction.
 """
 
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 
 # A change of any of these ends the user's tokens.
 CREDENTIAL_FIELDS = ("password", "is_active", "role", "is_superuser", "is_staff", "site_id", "facility_id")
@@ -21,6 +23,26 @@ def revoke_all(user) -> int:
     from knox.models import AuthToken
 
     deleted, _ = AuthToken.objects.filter(user_id=user.pk).delete()
+    return deleted
+
+
+class TokenAuthentication(KnoxTokenAuthentication):
+    """knox's authentication, without its sweep of all the user's other tokens on every
+    request (a query per request, on every hot list): an expired token is refused and
+    deleted when it is used, and the others are swept by `expire_tokens` (beat)."""
+
+    def _cleanup_token(self, auth_token) -> bool:
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            auth_token.delete()
+            return True
+        return False
+
+
+def expire_tokens(*, now=None) -> int:
+    """Delete expired tokens (they are refused anyway); how many."""
+    from knox.models import AuthToken
+
+    deleted, _ = AuthToken.objects.filter(expiry__lt=now or timezone.now()).delete()
     return deleted
 
 

@@ -302,6 +302,8 @@ class ObtainTokenView(ObtainAuthToken):
 class LogoutView(KnoxLogoutView):
     """POST auth/logout/ with the token: that token ends (204)."""
 
+    authentication_classes = (tokens.TokenAuthentication,)
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):
         return super().post(request, format)
@@ -309,6 +311,8 @@ class LogoutView(KnoxLogoutView):
 
 class LogoutAllView(KnoxLogoutAllView):
     """POST auth/logoutall/ with a token: every token of the user ends (204)."""
+
+    authentication_classes = (tokens.TokenAuthentication,)
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, format=None):

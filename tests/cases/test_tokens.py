@@ -116,3 +116,24 @@ def test_only_admins_reset_a_second_factor(db, as_user, supervisor, worker, outs
     assert as_user(outsider_supervisor).post(f"/api/v1/users/{worker.pk}/reset-2fa/").status_code == 404
     assert as_user(worker).post(f"/api/v1/users/{worker.pk}/reset-2fa/").status_code == 403
     assert TOTPDevice.objects.filter(user=worker).exists()
+
+
+def test_a_token_request_costs_one_query_to_authenticate(db, worker, django_assert_max_num_queries):
+    token = _token(worker)["token"]
+    api = _api(token)
+    api.get("/api/v1/users/me/")  # the expiry was just pushed: no write on the next use
+    # the token with its user, then the view's own query
+    with django_assert_max_num_queries(2):
+        assert api.get("/api/v1/users/me/").status_code == 200
+
+
+def test_expired_tokens_are_swept(db, worker):
+    from cases.tasks import expire_api_tokens
+
+    _token(worker)
+    live = _token(worker)["token"]
+    AuthToken.objects.filter(user=worker).order_by("created").filter(
+        pk__in=AuthToken.objects.filter(user=worker).order_by("created").values("pk")[:1]
+    ).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
+    assert expire_api_tokens.apply().get() == 1
+    assert _api(live).get("/api/v1/users/me/").status_code == 200
