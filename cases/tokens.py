@@ -12,6 +12,7 @@ pages, admin, shell) ends the tokens, inside the same transaction.
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 
 # A change of any of these ends the user's tokens.
@@ -94,3 +95,18 @@ def connect():
     pre_save.connect(_remember_credentials, sender=settings.AUTH_USER_MODEL, dispatch_uid="tokens-pre-save")
     post_save.connect(_revoke_on_change, sender=settings.AUTH_USER_MODEL, dispatch_uid="tokens-post-save")
     post_delete.connect(_revoke_on_second_factor_reset, sender=TOTPDevice, dispatch_uid="tokens-2fa-reset")
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The schema's description of `Authorization: Token …`."""
+
+    target_class = "cases.tokens.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'Token from POST /api/v1/auth/token/, sent as "Token <token>".',
+        }

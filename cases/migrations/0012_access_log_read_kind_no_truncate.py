@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             model_name="accesslog",
             name="kind",
             field=models.CharField(
-                blank=True, choices=[("list", "List"), ("detail", "Detail")], default="", max_length=10
+                blank=True, choices=[("list", "List"), ("detail", "Detail")], default="", db_default="", max_length=10
             ),
         ),
         migrations.RunPython(forbid_truncate, allow_truncate),

@@ -42,7 +42,7 @@ class AccessLog(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=20, choices=AccessAction.choices)
     # For reads: a list of clients or one client's detail; empty for writes.
-    kind = models.CharField(max_length=10, choices=AccessKind.choices, blank=True, default="")
+    kind = models.CharField(max_length=10, choices=AccessKind.choices, blank=True, default="", db_default="")
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40)
     # The client the record is about, so that a client's whole log is one indexed query.

@@ -59,9 +59,12 @@ def test_bulk_ltfu_marking_is_in_the_log(client_a, worker, facility_a):
 # 2. Tokens that live for ever.
 def test_old_token_dies_when_the_admin_changes_the_password(as_user, admin_user, worker):
     stolen = token_for(worker)
-    assert as_user(admin_user).patch(
-        f"/api/v1/users/{worker.pk}/", {"password": "Kata-sandi-baru-2026"}, format="json"
-    ).status_code == 200
+    assert (
+        as_user(admin_user)
+        .patch(f"/api/v1/users/{worker.pk}/", {"password": "Kata-sandi-baru-2026"}, format="json")
+        .status_code
+        == 200
+    )
     assert stolen.get("/api/v1/clients/").status_code == 401
 
 
@@ -147,9 +150,7 @@ def test_emergency_reader_gets_no_facility_link(as_user, colleague, sent):
 
 
 # 6. Withdrawn consent.
-def test_clinic_loses_the_referral_and_the_link_after_consent_is_withdrawn(
-    as_user, worker, facility_staff, sent
-):
+def test_clinic_loses_the_referral_and_the_link_after_consent_is_withdrawn(as_user, worker, facility_staff, sent):
     link = links.path_for(sent)
     services.client_update(actor=worker, client=sent.client, consent_withdrawn_on=timezone.localdate())
     assert as_user(facility_staff).get(f"/api/v1/referrals/{sent.pk}/").status_code == 404
@@ -165,7 +166,9 @@ def test_attacker_behind_the_proxy_does_not_lock_the_supervisor_out(settings, su
     for n in range(6):
         attacker.post("/login/", {"username": f"tebak{n}", "password": "salah"})
     supervisor_browser = BrowserClient(REMOTE_ADDR="172.18.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
-    assert supervisor_browser.post("/login/", {"username": supervisor.username, "password": PASSWORD}).status_code == 302
+    assert (
+        supervisor_browser.post("/login/", {"username": supervisor.username, "password": PASSWORD}).status_code == 302
+    )
 
 
 def test_password_guessing_from_many_addresses_locks_the_account(worker):
