@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "referrals.schema.facility_fields_optional",
+        "cases.api.schema.duplicate_fields_optional",
     ],
 }
 
