@@ -6,6 +6,7 @@ are required and the security settings are strict.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,7 +68,9 @@ def env_list(name, default=()):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless set: an image started without settings must not run with the development keys,
+# no second factor and debug pages. bin/run and bin/test set it on for the embedded default.
+DEBUG = env_bool("DEBUG", False)
 
 if DEBUG:
     # A fixed key is fine for a development machine; production must set its own.
@@ -91,6 +94,12 @@ else:
     FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", required=True)
     FIELD_HASH_KEY = env("FIELD_HASH_KEY", required=True)
 
+# Backups are encrypted with this Fernet key (cases/backup.py); a backup needs it, and so
+# does `restore`. Keep it apart from the backups themselves.
+BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", "") or (
+    "ZGV2LW9ubHktYmFja3VwLWtleS0zMi1ieXRlcy1vayE=" if DEBUG else ""
+)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -99,7 +108,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -131,6 +141,8 @@ MIDDLEWARE = [
     "cases.security.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the lockout flag the sign-in set on the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "basodara.urls"
@@ -197,6 +209,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 2**20
 
 AUTH_USER_MODEL = "cases.User"
 AUTHENTICATION_BACKENDS = [
+    # django-axes refuses a locked-out account or address before any password is checked.
     "cases.security.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -236,7 +249,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "cases.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -269,6 +282,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "referrals.schema.facility_fields_optional",
+        "cases.api.schema.duplicate_fields_optional",
     ],
 }
 
@@ -331,6 +345,7 @@ CELERY_BEAT_SCHEDULE = {
     "run-reminders": {"task": "cases.tasks.run_reminders", "schedule": 15 * 60},
     "expire-client-shares": {"task": "cases.tasks.expire_client_shares", "schedule": 15 * 60},
     "expire-client-imports": {"task": "cases.tasks.expire_client_imports", "schedule": 60 * 60},
+    "expire-api-tokens": {"task": "cases.tasks.expire_api_tokens", "schedule": 60 * 60},
 }
 # Publishing a task must not hang a web request or a scan while the broker is down: the
 # outbox row is already saved, and the next scan enqueues it again.
@@ -367,6 +382,36 @@ OTP_TOTP_ISSUER = "BASODARA"
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_MAX_SECONDS = env_int("SESSION_MAX_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
+
+# API tokens (django-rest-knox): stored as digests, each use pushes the expiry
+# TOKEN_IDLE_SECONDS ahead, never past TOKEN_MAX_SECONDS from its creation. They die on a
+# password change, deactivation, role change and 2FA reset (cases/tokens.py).
+TOKEN_IDLE_SECONDS = env_int("TOKEN_IDLE_SECONDS", 12 * 60 * 60)
+TOKEN_MAX_SECONDS = env_int("TOKEN_MAX_SECONDS", 30 * 24 * 60 * 60)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=TOKEN_IDLE_SECONDS),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(seconds=TOKEN_MAX_SECONDS),
+    "MIN_REFRESH_INTERVAL": 60,
+    # Clients send "Authorization: Token …" as they always have.
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Sign-in lockout (django-axes, SPEC §10/§12.5): after LOGIN_FAILURE_LIMIT failures an
+# account is locked whatever the address, and an address is locked whatever the account,
+# for LOGIN_LOCKOUT_MINUTES after the last failure (failures older than that are forgotten).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "cases.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "cases.security.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
+AXES_VERBOSE = False
+# Behind the shipped proxy the client's address is the one the proxy appends to
+# X-Forwarded-For; that header is read only when this many proxies are declared in front.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Our own files only; the API docs page is the one place that needs its inline script.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -62,10 +62,9 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 from timing import QueryTimer, ms, p90, plan_findings  # noqa: E402
 
-from cases import access, crypto  # noqa: E402
+from cases import access, crypto, tokens  # noqa: E402
 from cases.models import Client, Role, User  # noqa: E402
 from reports import caseload as reports  # noqa: E402
 from reports import indicators as report_indicators  # noqa: E402
@@ -176,12 +175,12 @@ def pick_personas(site):
     }
     personas = {}
     for role, user in users.items():
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _expiry = tokens.issue(user)
         personas[role] = Persona(
             role=role,
             user=user,
-            http=HttpClient(HTTP_AUTHORIZATION=f"Token {token.key}"),
-            token=token.key,
+            http=HttpClient(HTTP_AUTHORIZATION=f"Token {token}"),
+            token=token,
             params={"user": user.pk, "site": site.pk, "perm": view_client, "tz": settings.TIME_ZONE, "ip": IP},
         )
     return personas

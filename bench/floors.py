@@ -121,7 +121,14 @@ def client_list(role, fields, *, limit):
         reach = f"""
         WITH n AS (SELECT count(*) AS n FROM cases_client c WHERE {scope}),
              p AS ({_ROW_SOURCE} WHERE {scope} ORDER BY c.code LIMIT %(limit)s)"""
-    sql = f"""{reach}
+    # The list logs each row it returns as a read (cases.audit.log_rows): the floor does the
+    # same insert.
+    sql = f"""{reach},
+             logged AS (INSERT INTO cases_accesslog (at, user_id, action, kind, object_type, object_id,
+                                                     client_id, fields, ip, reason)
+                        SELECT now(), %(user)s, 'read', 'list', 'cases.client.list', p.id::text, p.id, '[]',
+                               %(ip)s, ''
+                          FROM p)
         SELECT json_build_object(
             'count', n.n,
             'next', CASE WHEN n.n > %(limit)s THEN %(next)s::text END,
@@ -141,9 +148,10 @@ def client_detail(role, fields):
     row = client_row(fields)[: -len(")")] + f", 'status_history', {history})"
     sql = f"""
         WITH p AS ({_ROW_SOURCE} WHERE c.id = %(client)s AND {CLIENT_SCOPE[role]}),
-             logged AS (INSERT INTO cases_accesslog (at, user_id, action, object_type, object_id, client_id,
-                                                     fields, ip, reason)
-                        SELECT now(), %(user)s, 'read', 'cases.client.detail', p.id::text, p.id, '[]', %(ip)s, ''
+             logged AS (INSERT INTO cases_accesslog (at, user_id, action, kind, object_type, object_id,
+                                                     client_id, fields, ip, reason)
+                        SELECT now(), %(user)s, 'read', 'detail', 'cases.client.detail', p.id::text, p.id, '[]',
+                               %(ip)s, ''
                           FROM p)
         SELECT {row}::text FROM p"""
     return sql, {}

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import (
     Client,
@@ -65,12 +66,25 @@ CLIENT_FIELDS = (
 CLIENT_ROW_FIELDS = ("next_refill_due", "days_late", "arv_state")
 VOLUNTEER_HIDDEN_FIELDS = ("nik", "address")
 CLIENT_FIELDS_VOLUNTEER = tuple(f for f in CLIENT_FIELDS if f not in VOLUNTEER_HIDDEN_FIELDS)
+# Whether a client looks like another is shown to supervisors and admins only (SPEC §12.5):
+# to anyone else the flag after an edit would tell that someone with that NIK, or that name
+# and birth date, is a client of the site.
+DUPLICATE_FIELDS = ("possible_duplicate",)
 # What a facility reaches through a referral to it, and nothing more.
 CLIENT_FIELDS_FACILITY = ("code", "nickname", "sex", "age")
 # The contact fields a volunteer may correct for their groups' clients.
 CLIENT_CONTACT_FIELDS = ("nickname", "phone")
 # Who looks after a client is decided by supervisors and admins alone.
 CLIENT_ASSIGNMENT_FIELDS = ("assigned_social_worker", "companion")
+# Fields nobody changes by editing a client, each with the way it does change (the answer
+# of a write that sends one: 400 naming the field with this message).
+CLIENT_FIXED_FIELDS = {
+    "site": gettext_lazy(
+        "A client changes site only by a transfer between sites (transfer them out), never by an edit."
+    ),
+}
+CLIENT_ASSIGNMENT_REFUSAL = gettext_lazy("Only a supervisor of the client's site assigns or reassigns a client.")
+CLIENT_FIELD_REFUSAL = gettext_lazy("You may not change this field.")
 
 
 def is_admin(user) -> bool:
@@ -199,23 +213,49 @@ def client_for_change(user, pk) -> Client:
 def client_readable_fields(user) -> tuple:
     role = role_of(user)
     if role == Role.VOLUNTEER:
-        return CLIENT_FIELDS_VOLUNTEER
-    if role in (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER):
+        return tuple(f for f in CLIENT_FIELDS_VOLUNTEER if f not in DUPLICATE_FIELDS)
+    if role == Role.SOCIAL_WORKER:
+        return tuple(f for f in CLIENT_FIELDS if f not in DUPLICATE_FIELDS)
+    if role in (Role.ADMIN, Role.SUPERVISOR):
         return CLIENT_FIELDS
     return ()
 
 
 # Fields that change only through an action that keeps their history (SPEC §12.1), never
-# by an edit: the action to name when an edit tries.
+# by an edit or at registration through the API: the action to name when a write tries.
 CLIENT_ACTION_FIELDS = {"status": "POST clients/{id}/status/"}
 
 
 def client_writable_fields(user, client=None) -> tuple:
     """Fields `user` may set when creating (`client` None) or changing `client`."""
-    return tuple(f for f in _client_editable_fields(user, client) if f not in CLIENT_ACTION_FIELDS)
+    fields = tuple(f for f in _client_writable_fields(user, client) if f not in CLIENT_ACTION_FIELDS)
+    if client is not None:
+        fields = tuple(f for f in fields if f not in CLIENT_FIXED_FIELDS)
+    return fields
 
 
-def _client_editable_fields(user, client):
+def client_field_refusals(user, client=None) -> dict:
+    """{field: why `user` may not write it} for each client field they may not set when
+    creating (`client` None) or changing `client`."""
+    writable = set(client_writable_fields(user, client))
+    refusals = {}
+    for name in CLIENT_FIELDS:
+        if name in writable:
+            continue
+        if name in CLIENT_ACTION_FIELDS:
+            refusals[name] = _("This field changes only through %(action)s, which keeps its date.") % {
+                "action": CLIENT_ACTION_FIELDS[name]
+            }
+        elif client is not None and name in CLIENT_FIXED_FIELDS:
+            refusals[name] = CLIENT_FIXED_FIELDS[name]
+        elif name in CLIENT_ASSIGNMENT_FIELDS:
+            refusals[name] = CLIENT_ASSIGNMENT_REFUSAL
+        else:
+            refusals[name] = CLIENT_FIELD_REFUSAL
+    return refusals
+
+
+def _client_writable_fields(user, client=None) -> tuple:
     role = role_of(user)
     if role in (Role.ADMIN, Role.SUPERVISOR):
         return CLIENT_FIELDS

@@ -5,8 +5,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 
-from . import access, services
+from . import access, audit, services
 from .models import (
+    AccessKind,
     AccessLog,
     Client,
     ClientImport,
@@ -124,6 +125,22 @@ class ClientAdmin(AdminsOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Client rows shown here are reads like any other (SPEC §12.5): the page's rows in one
+    # insert, a client's page as a detail read.
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            audit.log_rows(changelist.result_list, kind=AccessKind.LIST, what="admin", key="pk")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", {}).get("original")
+        if response.status_code == 200 and original is not None:
+            audit.log_client_reads([original.pk], kind=AccessKind.DETAIL, what="admin")
+        return response
 
 
 class ReadOnlyAdmin(AdminsOnly, admin.ModelAdmin):

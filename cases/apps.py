@@ -8,6 +8,7 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import audit
+        from . import audit, tokens
 
         audit.connect()
+        tokens.connect()

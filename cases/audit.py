@@ -1,16 +1,27 @@
-"""Recording the access log. Writes are caught for every model of the case apps (signals,
-inside the writing transaction, so a rolled-back write leaves no entry); reads of a
-client are recorded by the views that show one. The acting user and address come from the
-request being served; outside a request the user is the one named by `acting_as`, or empty
-(the reminder engine).
+"""Recording the access log: the single story of who saw and changed a client (SPEC §7, §12.5).
+
+Writes of single records are caught for every model of the case apps (signals, inside the
+writing transaction, so a rolled-back write leaves no entry). Writes made in bulk (a
+queryset's `.update()`, an INSERT … SELECT) pass no signal: the services that make them go
+through `logged_update` / `log_created`, which log every row they touched in one more
+statement. Every client row a user receives is a read: the views that show clients call
+`log_rows` / `log_client_reads` once per request, one set-based INSERT for the whole page
+(kind `list` for lists, searches and exports; `detail` for one client: its page, its edit
+form, the answer to a write, its timeline).
+
+The acting user and address come from the request being served; outside a request the user
+is the one named by `acting_as`, or empty (the reminder engine).
 """
 
 import contextlib
 import contextvars
+import json
 
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.utils import timezone
 
-from .models import AccessAction, AccessLog, Client
+from .models import AccessAction, AccessKind, AccessLog, Client
 
 _current_request = contextvars.ContextVar("basodara_request", default=None)
 # Outside a request (a command, a task) the code that acts on a user's behalf says so.
@@ -57,9 +68,11 @@ def _who_and_where():
     if request is None:
         return _current_actor.get(), None
     # DRF sets the authenticated user on the underlying request too (token or session).
+    from .security import client_ip
+
     user = getattr(request, "user", None)
     user = user if user is not None and user.is_authenticated else None
-    return user, request.META.get("REMOTE_ADDR")
+    return user, client_ip(request)
 
 
 def _client_of(instance):
@@ -76,12 +89,13 @@ def _client_of(instance):
 
 
 def log_access(
-    *, action, instance=None, object_type=None, object_id=None, client_id=None, fields=(), reason="", user=None
+    *, action, instance=None, object_type=None, object_id=None, client_id=None, fields=(), reason="", user=None, kind=""
 ):
     who, ip = _who_and_where()
     return AccessLog.objects.create(
         user=user or who,
         action=action,
+        kind=kind,
         object_type=object_type or instance._meta.label_lower,
         object_id=str(object_id if object_id is not None else instance.pk),
         client_id=client_id if client_id is not None else (_client_of(instance) if instance is not None else None),
@@ -92,12 +106,76 @@ def log_access(
 
 
 def log_client_read(client, *, what="detail"):
-    log_access(action=AccessAction.READ, object_type=f"cases.client.{what}", object_id=client.pk, client_id=client.pk)
+    log_client_reads([client.pk], kind=AccessKind.DETAIL, what=what)
+
+
+def insert_entries(*, user, ip, action, object_type, rows, kind="", fields=(), reason=""):
+    """Add one entry per (object id, client id) of `rows` in ONE statement: on PostgreSQL an
+    INSERT … SELECT over the arrays of ids (set-based, whatever the number of rows); on
+    SQLite a bulk insert (batched: SQLite caps a statement's parameters). Entries are only
+    ever added."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    now = timezone.now()
+    user_id = getattr(user, "pk", user)
+    fields = sorted(fields)
+    if connection.vendor == "postgresql":
+        object_ids = [str(object_id) for object_id, _client in rows]
+        client_ids = [client_id for _object, client_id in rows]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO cases_accesslog (at, user_id, action, kind, object_type, object_id, client_id, "
+                "fields, ip, reason) "
+                "SELECT %s, %s, %s, %s, %s, o, c, %s::jsonb, %s::inet, %s "
+                "FROM unnest(%s::varchar[], %s::bigint[]) AS t(o, c)",
+                [now, user_id, action, kind, object_type, json.dumps(fields), ip, reason, object_ids, client_ids],
+            )
+            return cursor.rowcount
+    AccessLog.objects.bulk_create(
+        (
+            AccessLog(
+                at=now,
+                user_id=user_id,
+                action=action,
+                kind=kind,
+                object_type=object_type,
+                object_id=str(object_id),
+                client_id=client_id,
+                fields=fields,
+                ip=ip,
+                reason=reason,
+            )
+            for object_id, client_id in rows
+        ),
+        batch_size=500,
+    )
+    return len(rows)
+
+
+def log_client_reads(client_ids, *, kind, what=None, user=None):
+    """The reads of these clients by the request's user (or `user`), one statement."""
+    who, ip = _who_and_where()
+    return insert_entries(
+        user=user or who,
+        ip=ip,
+        action=AccessAction.READ,
+        kind=kind,
+        object_type=f"cases.client.{what or kind}",
+        rows=((pk, pk) for pk in client_ids),
+    )
+
+
+def log_rows(rows, *, kind=AccessKind.LIST, what=None, key="id"):
+    """Log the client rows (dicts or objects with `key`) a response carries; the rows."""
+    rows = list(rows)
+    ids = [row[key] if isinstance(row, dict) else getattr(row, key) for row in rows]
+    log_client_reads(ids, kind=kind, what=what)
+    return rows
 
 
 def client_reads_logger(*, what, user=None):
-    """A function logging reads of many clients by id in one bulk INSERT per call (batched
-    on SQLite, which caps a statement's parameters); rows are only ever added.
+    """A function logging reads of many clients by id in one INSERT per call (kind list).
 
     Who (`user`, default the request's) and from where are bound now, so a response
     streamed after the view returned, when the request context is gone, still logs its
@@ -107,19 +185,60 @@ def client_reads_logger(*, what, user=None):
     object_type = f"cases.client.{what}"
 
     def log(client_ids):
-        AccessLog.objects.bulk_create(
-            AccessLog(
-                user=user,
-                action=AccessAction.READ,
-                object_type=object_type,
-                object_id=str(pk),
-                client_id=pk,
-                ip=ip,
-            )
-            for pk in client_ids
+        insert_entries(
+            user=user,
+            ip=ip,
+            action=AccessAction.READ,
+            kind=AccessKind.LIST,
+            object_type=object_type,
+            rows=((pk, pk) for pk in client_ids),
         )
 
     return log
+
+
+def _client_column(model):
+    if model is Client:
+        return "pk"
+    if any(f.name == "client" for f in model._meta.concrete_fields):
+        return "client_id"
+    return None
+
+
+def _object_client_pairs(queryset):
+    column = _client_column(queryset.model)
+    if column is None:
+        return [(pk, None) for pk in queryset.values_list("pk", flat=True)]
+    return list(queryset.values_list("pk", column))
+
+
+@transaction.atomic
+def logged_update(queryset, **values):
+    """`queryset.update(**values)`, with an `update` entry naming the changed fields for each
+    row it changed (what a bulk update's missing signals would not tell). The rows are
+    read, then updated only if still matching, in the same transaction."""
+    # Locked as read (the table's own rows only), so the update changes exactly these.
+    pairs = _object_client_pairs(queryset.order_by().select_for_update(of=("self",)))
+    if not pairs:
+        return 0
+    changed = queryset.filter(pk__in=[pk for pk, _client in pairs]).update(**values)
+    who, ip = _who_and_where()
+    fields = [name for name in values if name not in ("updated_at", "version")]
+    insert_entries(
+        user=who,
+        ip=ip,
+        action=AccessAction.UPDATE,
+        object_type=queryset.model._meta.label_lower,
+        rows=pairs,
+        fields=fields,
+    )
+    return changed
+
+
+def log_created(model, pairs):
+    """`create` entries for rows of `model` inserted in bulk: (id, client id) pairs."""
+    who, ip = _who_and_where()
+    return insert_entries(user=who, ip=ip, action=AccessAction.CREATE, object_type=model._meta.label_lower, rows=pairs)
 
 
 def _is_logged(sender):

@@ -6,8 +6,11 @@ Next to every backup goes a manifest: for each table its row count and an order-
 checksum of its rows (md5 of the sorted md5s of each row's text). `restore` recomputes
 both after restoring and fails unless every table matches.
 
-NIK, phone and address stay encrypted inside the backup: a restore needs the same
-FIELD_ENCRYPTION_KEY (and FIELD_HASH_KEY) to read them.
+The backup file is encrypted as a whole with BACKUP_ENCRYPTION_KEY (Fernet, in chunks so
+that a large dump is never held in memory at once) and written, like its manifest, with
+mode 0600; the plain dump exists only as a 0600 temporary file beside it while it is made
+or restored. `restore` needs the same key. NIK, phone and address are besides encrypted
+inside: a restore needs the same FIELD_ENCRYPTION_KEY (and FIELD_HASH_KEY) to read them.
 """
 
 import hashlib
@@ -16,15 +19,72 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.db import connection
 
 MANIFEST_SUFFIX = ".manifest.json"
+MAGIC = b"BASODARA-BACKUP-1\n"
+CHUNK = 8 * 2**20
 
 
 class BackupError(Exception):
     pass
+
+
+def _fernet():
+    key = settings.BACKUP_ENCRYPTION_KEY
+    if not key:
+        raise BackupError("BACKUP_ENCRYPTION_KEY is not set: backups are written encrypted only")
+    try:
+        return Fernet(key)
+    except (ValueError, TypeError) as e:
+        raise BackupError(f"BACKUP_ENCRYPTION_KEY is not a Fernet key: {e}") from None
+
+
+def _private_file(path: Path):
+    """Open `path` for writing, created with mode 0600 whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)
+    return os.fdopen(fd, "wb")
+
+
+@contextmanager
+def _plain_file(directory: Path):
+    """A 0600 temporary file in `directory` (removed afterwards) for the unencrypted dump."""
+    fd, name = tempfile.mkstemp(dir=directory, prefix=".basodara-plain-")
+    os.close(fd)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def encrypt_file(plain: Path, target: Path):
+    fernet = _fernet()
+    with open(plain, "rb") as source, _private_file(target) as out:
+        out.write(MAGIC)
+        while chunk := source.read(CHUNK):
+            token = fernet.encrypt(chunk)
+            out.write(len(token).to_bytes(8, "big"))
+            out.write(token)
+
+
+def decrypt_file(encrypted: Path, plain: Path):
+    fernet = _fernet()
+    with open(encrypted, "rb") as source, _private_file(plain) as out:
+        if source.read(len(MAGIC)) != MAGIC:
+            raise BackupError(f"{encrypted} is not an encrypted BASODARA backup")
+        while header := source.read(8):
+            token = source.read(int.from_bytes(header, "big"))
+            try:
+                out.write(fernet.decrypt(token))
+            except InvalidToken:
+                raise BackupError("the backup cannot be decrypted with BACKUP_ENCRYPTION_KEY") from None
 
 
 def _tables():
@@ -73,6 +133,16 @@ def backup(path: Path) -> dict:
     """Write the database to `path` and its manifest beside it; the manifest."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _fernet()  # no key, no backup: refuse before dumping anything
+    with _plain_file(path.parent) as plain:
+        manifest = _dump(plain)
+        encrypt_file(plain, path)
+    with _private_file(Path(f"{path}{MANIFEST_SUFFIX}")) as out:
+        out.write(json.dumps(manifest, indent=1, sort_keys=True).encode())
+    return manifest
+
+
+def _dump(path: Path) -> dict:
     # Fingerprints and dump must see the same data: on PostgreSQL the dump is one snapshot,
     # taken right after; writes in between would show up as a mismatch at restore.
     manifest = {"vendor": connection.vendor, "tables": table_fingerprints()}
@@ -83,6 +153,7 @@ def backup(path: Path) -> dict:
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(path), *args, name], env)
     elif connection.vendor == "sqlite":
         connection.ensure_connection()
+        path.unlink(missing_ok=True)
         target = sqlite3.connect(path)
         try:
             connection.connection.backup(target)
@@ -90,7 +161,6 @@ def backup(path: Path) -> dict:
             target.close()
     else:
         raise BackupError(f"no backup for the {connection.vendor} database")
-    Path(f"{path}{MANIFEST_SUFFIX}").write_text(json.dumps(manifest, indent=1, sort_keys=True))
     return manifest
 
 
@@ -121,6 +191,19 @@ def restore(path: Path, *, force=False) -> dict:
         raise BackupError("a restore replaces the whole database: run it outside any transaction")
     if not force and not _is_empty():
         raise BackupError("the database already holds data; restore into an empty one, or pass --force")
+    with _plain_file(path.parent) as plain:
+        decrypt_file(path, plain)
+        _load(plain)
+    found = table_fingerprints()
+    expected = manifest["tables"]
+    return {
+        table: {"expected": expected.get(table), "found": found.get(table)}
+        for table in sorted(set(expected) | set(found))
+        if expected.get(table) != found.get(table)
+    }
+
+
+def _load(path: Path):
     if connection.vendor == "postgresql":
         env, args, name = _pg_env_and_args()
         connection.close()
@@ -136,10 +219,3 @@ def restore(path: Path, *, force=False) -> dict:
             source.backup(connection.connection)
         finally:
             source.close()
-    found = table_fingerprints()
-    expected = manifest["tables"]
-    return {
-        table: {"expected": expected.get(table), "found": found.get(table)}
-        for table in sorted(set(expected) | set(found))
-        if expected.get(table) != found.get(table)
-    }

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from cases import audit
 from cases.models import Client, ClientStatus, Notification, NotificationChannel, NotificationKind, Role, Site, Tracing
 from cases.selectors import ltfu_due_cutoff
 
@@ -118,16 +119,19 @@ def insert_notifications(
     return _insert_select(Notification, _OUTBOX_COLUMNS, select)
 
 
-def _insert_select(model, columns, select) -> int:
+def _insert_select(model, columns, select, *, returning=()):
+    """INSERT … SELECT; the number of rows added, or with `returning` those columns of each."""
     sql, params = select.query.sql_with_params()
     quote = connection.ops.quote_name
     statement = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
         f"{sql} ON CONFLICT DO NOTHING"
     )
+    if returning:
+        statement += f" RETURNING {', '.join(quote(c) for c in returning)}"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        return cursor.rowcount
+        return cursor.fetchall() if returning else cursor.rowcount
 
 
 # --- the ARV scans ------------------------------------------------------------------------------
@@ -202,7 +206,8 @@ def scan_refills(*, site, today) -> dict:
     counts["tracing_opened"] = _open_tracings(
         active.filter(next_refill_due__lte=today - timedelta(site.tracing_days)), today
     )
-    counts["clients_ltfu"] = lost.update(status=ClientStatus.LTFU, version=F("version") + 1)
+    # A bulk write, logged by the scan itself (no signal tells of it).
+    counts["clients_ltfu"] = audit.logged_update(lost, status=ClientStatus.LTFU, version=F("version") + 1)
     return counts
 
 
@@ -214,7 +219,11 @@ def _open_tracings(clients, today) -> int:
         .annotate(t_opened_on=Value(today), t_status=Value("open"), t_close_reason=Value(""))
         .values_list("id", "last_refill_id", "t_opened_on", "t_status", "t_close_reason")
     )
-    return _insert_select(Tracing, ("client_id", "refill_id", "opened_on", "status", "close_reason"), select)
+    columns = ("client_id", "refill_id", "opened_on", "status", "close_reason")
+    opened = _insert_select(Tracing, columns, select, returning=("id", "client_id"))
+    # Rows inserted in bulk pass no signal: the scan logs what it opened.
+    audit.log_created(Tracing, opened)
+    return len(opened)
 
 
 def _render_refill(notification) -> str:

@@ -1,20 +1,23 @@
-"""Sign-in hardening (SPEC §10): lockout after repeated failures, session lifetimes, and the
-headers every response carries.
+"""Sign-in hardening (SPEC §10, §12.5): lockout after repeated failures, session lifetimes,
+and the headers every response carries.
 
-Lockout: 5 failed sign-ins for one account from one address within 15 minutes lock that
-account from that address for 30 minutes after the last failure. It sits in front of every
-way in (web, admin, API token) as the first authentication backend, and the failures are
-recorded from Django's `user_login_failed` signal, so no door can skip it.
+Lockout is django-axes' (settings AXES_*): its backend, first in AUTHENTICATION_BACKENDS,
+refuses a locked account or address before any password is checked, on every way in (web,
+admin, API token), and it counts failures from Django's `user_login_failed` signal in its
+own tables. An account is locked after 5 failures whatever the address they came from, and
+an address after 5 failures whatever the accounts tried, for 30 minutes after the last one.
+Behind a proxy the address is the one the trusted proxy saw (`client_ip`), never a header
+anyone can send.
 """
 
-from datetime import timedelta
+import ipaddress
 from urllib.parse import quote
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.signals import user_logged_in
+from django.db.models import Max, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -22,60 +25,79 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from .models import LoginFailure
 
-FAILURE_LIMIT = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=30)
+def _valid_ip(value):
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except (ValueError, AttributeError):
+        return None
 
 
 def client_ip(request):
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
-def locked_until(username, ip):
-    """When the lock on (username, address) ends, or None if it is not locked."""
-    if not username:
+    """The address a request came from. With TRUSTED_PROXY_COUNT proxies in front, the
+    address the outermost trusted proxy saw: the TRUSTED_PROXY_COUNT-th entry of
+    X-Forwarded-For from the right (each proxy appends what it saw, so entries to the left
+    of it are the client's own claims). Without it the header is ignored."""
+    if request is None:
         return None
-    now = timezone.now()
-    recent = LoginFailure.objects.filter(username=username, ip=ip, at__gt=now - LOCKOUT - FAILURE_WINDOW).order_by(
-        "-at"
+    remote = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= count:
+            return _valid_ip(forwarded[-count]) or remote
+    return remote
+
+
+def locked_until(request, username):
+    """When the lock on `username` or on the request's address ends, or None if neither
+    is locked (asked of django-axes; the time is its last counted failure + the cool-off)."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from axes.models import AccessAttempt
+
+    username = str(username or "")[:150]
+    if AxesProxyHandler.is_allowed(request, {"username": username}):
+        return None
+    cool_off = settings.AXES_COOLOFF_TIME
+    ip = client_ip(request)
+    last = (
+        AccessAttempt.objects.filter(
+            Q(username=username) | Q(ip_address=ip), attempt_time__gte=timezone.now() - cool_off
+        )
+        .aggregate(last=Max("attempt_time"))
+        .get("last")
     )
-    times = list(recent.values_list("at", flat=True)[: FAILURE_LIMIT * 4])
-    # Locked when some 5 consecutive failures fit in 15 minutes and the last of them is
-    # less than 30 minutes old.
-    for i in range(len(times) - FAILURE_LIMIT + 1):
-        newest, oldest = times[i], times[i + FAILURE_LIMIT - 1]
-        if newest - oldest <= FAILURE_WINDOW and now - newest < LOCKOUT:
-            return newest + LOCKOUT
-    return None
+    return (last or timezone.now()) + cool_off
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout, first in AUTHENTICATION_BACKENDS. Every sign-in over HTTP (web,
+    admin, API token) passes its request and is checked; a call without one is not an HTTP
+    sign-in (a management command, the test client's `login`) and has no address to lock,
+    so it is let through to the password check."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def lockout_message(until):
     local = timezone.localtime(until)
     return _(
-        "Too many failed sign-ins. This account is locked from this device until %(time)s; "
-        "ask your supervisor if you have forgotten your password."
+        "Too many failed sign-ins. Signing in to this account, or from this address, is locked "
+        "until %(time)s; ask your supervisor if you have forgotten your password."
     ) % {"time": local.strftime("%H:%M")}
 
 
-class LockoutBackend(ModelBackend):
-    """First in AUTHENTICATION_BACKENDS: refuses a locked (account, address) before any
-    password is checked (PermissionDenied stops Django trying the other backends); else it
-    lets ModelBackend, next in the list, check the password. It loads users like
-    ModelBackend, since a session may name it as the backend that signed the user in."""
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if locked_until(username, client_ip(request)):
-            raise PermissionDenied
-        return None
-
-
-def record_failure(sender, credentials, request=None, **kwargs):
-    LoginFailure.objects.create(username=credentials.get("username", "")[:150], ip=client_ip(request))
-
-
-user_login_failed.connect(record_failure, dispatch_uid="basodara-login-failure")
+def lockout_response(request, original_response=None, credentials=None):
+    """What django-axes answers once it has locked a request out: the answer the view already
+    made (the sign-in form and the token endpoint say so themselves), else a 403 with the
+    message."""
+    if original_response is not None:
+        return original_response
+    until = locked_until(request, (credentials or {}).get("username", ""))
+    return JsonResponse({"detail": lockout_message(until or timezone.now())}, status=403)
 
 
 SESSION_STARTED_KEY = "basodara_started_at"

@@ -58,3 +58,11 @@ def run_client_import(import_id):
         client_import = services.client_import_run(import_id=import_id, progress=progress)
     if client_import is not None:
         logger.info("client import %s: %s, %d created", import_id, client_import.status, client_import.created_count)
+
+
+@shared_task(acks_late=True)
+def expire_api_tokens():
+    """Periodic: delete API tokens past their expiry (already refused). Idempotent."""
+    from cases import tokens
+
+    return tokens.expire_tokens()

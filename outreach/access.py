@@ -101,7 +101,13 @@ def may_move_incident(user, incident) -> bool:
 
 
 def incident_responder_candidates(user) -> QuerySet:
-    """People who can be put on an incident: active field staff (the service checks the site)."""
-    if cases_access.role_of(user) not in STAFF_ROLES:
+    """People who can be put on an incident or lead a meeting: active field staff of the
+    user's own site (admins: of any site; the services check it is the record's site). An id
+    from another site is "not found" like any other, so that no one learns who works there."""
+    role = cases_access.role_of(user)
+    if role not in STAFF_ROLES:
         return User.objects.none()
-    return User.objects.filter(role__in=RESPONDER_ROLES, is_active=True)
+    candidates = User.objects.filter(role__in=RESPONDER_ROLES, is_active=True)
+    if role == Role.ADMIN:
+        return candidates
+    return candidates.filter(site_id=user.site_id)

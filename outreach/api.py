@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from cases import access as cases_access
 from cases.api.filters import IdFilter
+from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import Client, User
 
 from . import access, services
@@ -50,7 +51,7 @@ class VisitRevisionSerializer(serializers.ModelSerializer):
         fields = ("changed_by", "changed_at", "before", "after")
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=VisitKind.choices)
     version = serializers.IntegerField(required=False, min_value=1)
     revisions = VisitRevisionSerializer(many=True, read_only=True)
@@ -123,7 +124,7 @@ class VisitViewSet(ListRetrieveCreateUpdate):
 # --- meetings and services ---------------------------------------------------------------------------
 
 
-class MeetingSerializer(serializers.ModelSerializer):
+class MeetingSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     attendees = serializers.PrimaryKeyRelatedField(many=True, queryset=Client.objects.all(), required=False)
 
     class Meta:
@@ -174,7 +175,7 @@ class MeetingViewSet(ListRetrieveCreateUpdate):
         return Response(self.get_serializer(self.get_queryset().get(pk=meeting.pk)).data)
 
 
-class ServiceRecordSerializer(serializers.ModelSerializer):
+class ServiceRecordSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     class Meta:
         model = ServiceRecord
         fields = ("id", "client", "service", "date", "provider", "note", "amount")
@@ -215,7 +216,7 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         fields = ("status", "actor", "at", "note")
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     responders = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.none(), required=False)
     breached = serializers.BooleanField(read_only=True)
     version = serializers.IntegerField(required=False, min_value=1)

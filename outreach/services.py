@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import audit
 from cases.exceptions import Conflict
 from cases.models import Tracing, TracingAttempt, TracingOutcome, TracingStatus
 from cases.models.registry import latest_today
@@ -60,7 +61,8 @@ def visit_record(*, actor, client, **fields) -> HomeVisit:
         TracingAttempt.objects.create(
             tracing=tracing, made_by=actor, method=method, outcome=TracingOutcome.REACHED, note=_("Visit recorded.")
         )
-        Tracing.objects.filter(pk=tracing.pk).update(
+        audit.logged_update(
+            Tracing.objects.filter(pk=tracing.pk),
             status=TracingStatus.CLOSED,
             closed_on=timezone.localdate(visit.visited_at, client.site.tzinfo),
             close_reason="visit",
@@ -102,6 +104,9 @@ def visit_correct(*, actor, visit, version=None, **fields) -> HomeVisit:
 def _validate_meeting(meeting, attendees):
     if meeting.date > latest_today():
         raise ValidationError({"date": _("This date cannot be in the future.")})
+    facilitator = meeting.facilitator
+    if facilitator is not None and facilitator.site_id != meeting.support_group.site_id:
+        raise ValidationError({"facilitator": _("The facilitator must work at the group's site.")})
     members = set(meeting.support_group.clients.values_list("pk", flat=True))
     outside = sorted(c.code for c in attendees if c.pk not in members)
     if outside:

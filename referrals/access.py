@@ -89,7 +89,8 @@ def referrals_visible_to(user) -> QuerySet:
     if role in (Role.SOCIAL_WORKER, Role.VOLUNTEER):
         return qs.filter(client__in=cases_access.clients_visible_to(user).values("pk"))
     if role == Role.FACILITY_STAFF and user.facility_id is not None:
-        return qs.filter(_facility_grant(user, VIEW))
+        # Withdrawn consent takes the client out of every facility's sight at once.
+        return qs.filter(_facility_grant(user, VIEW), client__consent_withdrawn_on__isnull=True)
     return qs.none()
 
 
@@ -117,6 +118,11 @@ def can_send(user, referral) -> bool:
     return clients_referable_by(user).filter(pk=referral.client_id).exists()
 
 
+def clients_sendable_among(user, client_ids) -> set:
+    """Of `client_ids`, those whose referrals `user` may send or cancel (one query)."""
+    return set(clients_referable_by(user).filter(pk__in=list(client_ids)).values_list("pk", flat=True))
+
+
 def can_respond(user, referral) -> bool:
     """Accept, decline, complete: the receiving facility's staff (and admins)."""
     role = cases_access.role_of(user)
@@ -124,7 +130,9 @@ def can_respond(user, referral) -> bool:
         return True
     if role != Role.FACILITY_STAFF or user.facility_id is None:
         return False
-    return Referral.objects.filter(_facility_grant(user, RESPOND), pk=referral.pk).exists()
+    return Referral.objects.filter(
+        _facility_grant(user, RESPOND), pk=referral.pk, client__consent_withdrawn_on__isnull=True
+    ).exists()
 
 
 def referral_readable_fields(user) -> tuple:

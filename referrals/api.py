@@ -2,6 +2,7 @@
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -10,9 +11,10 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cases import audit
 from cases.api.filters import IdFilter
 from cases.api.serializers import ScopedFieldsMixin
-from cases.models import Client, Facility, ReferralService, Sex
+from cases.models import AccessKind, Client, Facility, ReferralService, Sex
 
 from . import access, links, selectors, services
 from .models import Referral, ReferralEvent, ReferralStatus
@@ -103,7 +105,25 @@ class ReferralSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_facility_link(self, referral) -> str | None:
-        return links.url_for(referral, self.context.get("request")) or None
+        """The link acts for the facility: only those who may send or cancel the referral
+        get it (not a reader by emergency access or a read-only share). Decided for a whole
+        page at once (one query), cached in the serializer's context."""
+        request = self.context.get("request")
+        if request is None:
+            return None
+        if hasattr(referral, "may_send"):
+            return (links.url_for(referral, request) or None) if referral.may_send else None
+        sendable = self.context.get("_sendable_clients")
+        if sendable is None or referral.client_id not in sendable:
+            page = getattr(self.parent, "instance", None) if self.parent is not None else None
+            client_ids = {r.client_id for r in page} if isinstance(page, (list, tuple)) else set()
+            client_ids.add(referral.client_id)
+            allowed = access.clients_sendable_among(request.user, client_ids)
+            sendable = {**(sendable or {}), **{pk: pk in allowed for pk in client_ids}}
+            self.context["_sendable_clients"] = sendable
+        if not sendable[referral.client_id]:
+            return None
+        return links.url_for(referral, request) or None
 
 
 class NoteSerializer(serializers.Serializer):
@@ -179,11 +199,28 @@ class ReferralViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database
             return Referral.objects.none()
-        return selectors.referral_rows(access.referrals_visible_to(self.request.user))
+        user = self.request.user
+        # Whether the reader may send or cancel each row (and so see its facility link),
+        # computed in the rows' own query.
+        return selectors.referral_rows(access.referrals_visible_to(user)).annotate(
+            may_send=Exists(access.clients_referable_by(user).filter(pk=OuterRef("client_id")))
+        )
 
     def get_object(self):
         access.referral_for_user(self.request.user, self.kwargs["pk"])
         return self.get_queryset().get(pk=self.kwargs["pk"])
+
+    # Each row names its client (code, nickname, sex, age at least): a read of that client,
+    # the page's in one insert (SPEC §12.5).
+    def list(self, request, *args, **kwargs):
+        page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+        audit.log_client_reads(dict.fromkeys(r.client_id for r in page), kind=AccessKind.LIST, what="referral")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        referral = self.get_object()
+        audit.log_client_reads([referral.client_id], kind=AccessKind.DETAIL, what="referral")
+        return Response(self.get_serializer(referral).data)
 
     def _respond(self, referral, status=200):
         row = self.get_queryset().get(pk=referral.pk)

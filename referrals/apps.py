@@ -12,10 +12,12 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         from cases import reminders
         from cases import selectors as case_selectors
+        from cases.services import registry as case_registry
 
         from . import reminders as referral_reminders
-        from . import selectors
+        from . import selectors, services
 
         reminders.register_scan(referral_reminders.scan_overdue_referrals)
         reminders.register_renderer(referral_reminders.SUBJECT_TYPE, referral_reminders.render_referral)
         case_selectors.register_client_row_annotation("open_referrals", selectors.open_referrals_expression)
+        case_registry.on_consent_withdrawn(services.referrals_stop_for_withdrawn_consent)

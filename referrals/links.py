@@ -58,4 +58,9 @@ def referral_for_token(token, *, for_update=False):
     if not nonce or not 0 < pk < 2**63:
         return None
     qs = Referral.objects.select_for_update(of=("self",)) if for_update else Referral.objects
-    return qs.select_related("client", "to_facility").filter(pk=pk, link_nonce=nonce).first()
+    # A client who withdrew consent is out of every facility's reach, link or not.
+    return (
+        qs.select_related("client", "to_facility")
+        .filter(pk=pk, link_nonce=nonce, client__consent_withdrawn_on__isnull=True)
+        .first()
+    )

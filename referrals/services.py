@@ -248,3 +248,22 @@ def referral_complete(*, actor, referral, outcome, result=S.COMPLETED, note="", 
 
 def referral_cancel(*, actor, referral, reason, note="") -> Referral:
     return referral_transition(action="cancel", referral=referral, actor=actor, reason=reason, note=note)
+
+
+CONSENT_WITHDRAWN_REASON = "consent withdrawn"
+
+
+def referrals_stop_for_withdrawn_consent(*, actor, client) -> int:
+    """Withdrawn consent (SPEC §12.5): the client's open referrals to outside facilities are
+    cancelled (reason "consent withdrawn") and every link to an outside facility dies, also
+    of referrals already closed; facility staff lose sight of the client through
+    referrals.access. How many were cancelled."""
+    from cases import audit
+
+    outside = Referral.objects.filter(client_id=client.pk).exclude(to_facility__kind=FacilityKind.CENTRE_SERVICE)
+    cancelled = 0
+    for referral in outside.filter(status__in=TRANSITIONS["cancel"][0]).order_by("pk"):
+        referral_transition(action="cancel", referral=referral, actor=actor, reason=CONSENT_WITHDRAWN_REASON)
+        cancelled += 1
+    audit.logged_update(outside.exclude(link_nonce=""), link_nonce="")
+    return cancelled

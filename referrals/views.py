@@ -81,7 +81,8 @@ def facility_link(request, token):
                     services.referral_transition(
                         action=data["action"],
                         referral=referral,
-                        actor=None,
+                        # Whoever is signed in on this browser is recorded too (SPEC §12.5).
+                        actor=request.user if request.user.is_authenticated else None,
                         via_link=True,
                         note=data["note"],
                         reason=data["reason"] if data["action"] == "decline" else "",

@@ -5,10 +5,23 @@ Everyone else stands at a known distance from it.
 """
 
 import pytest
+from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from cases.models import Role
 from tests.factories import FacilityFactory, SiteFactory, SupportGroupFactory, UserFactory, make_client
+
+
+def _allow_access_log_truncate(sender, connection, **kwargs):
+    """The access log refuses TRUNCATE (cases migration 0012) unless the session says so:
+    the suite's own connections do, so that Django's flush between transactional tests can
+    empty it. Nothing else sets this."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET basodara.allow_access_log_truncate = on")
+
+
+connection_created.connect(_allow_access_log_truncate, dispatch_uid="tests-allow-access-log-truncate")
 
 
 def pytest_runtest_setup(item):

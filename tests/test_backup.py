@@ -101,3 +101,38 @@ def test_restore_without_a_manifest_is_refused(tmp_path, db):
     (tmp_path / "x.dump").write_bytes(b"not a backup")
     with pytest.raises(CommandError, match="manifest"):
         call_command("restore", str(tmp_path / "x.dump"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_is_encrypted_and_private(tmp_path, client_a, settings):
+    os.umask(0o022)  # the usual umask would make a plain file world-readable
+    dump = tmp_path / "basodara.dump"
+    call_command("backup", output=str(dump))
+    manifest = Path(f"{dump}{MANIFEST_SUFFIX}")
+    assert dump.stat().st_mode & 0o777 == 0o600
+    assert manifest.stat().st_mode & 0o777 == 0o600
+    content = dump.read_bytes()
+    assert content.startswith(b"BASODARA-BACKUP-1\n")
+    # Neither a PostgreSQL custom dump nor an SQLite file shows through, nor any name.
+    assert b"PGDMP" not in content and b"SQLite format" not in content
+    assert client_a.code.encode() not in content and b"cases_client" not in content
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".basodara-plain-")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_needs_the_backup_key(tmp_path, client_a, settings):
+    from cryptography.fernet import Fernet
+
+    dump = tmp_path / "basodara.dump"
+    call_command("backup", output=str(dump))
+    settings.BACKUP_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    with pytest.raises(CommandError, match="cannot be decrypted"):
+        call_command("restore", str(dump), force=True)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".basodara-plain-")]
+
+
+def test_no_backup_without_a_key(tmp_path, db, settings):
+    settings.BACKUP_ENCRYPTION_KEY = ""
+    with pytest.raises(CommandError, match="BACKUP_ENCRYPTION_KEY"):
+        call_command("backup", output=str(tmp_path / "x.dump"))
+    assert not list(tmp_path.iterdir())

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cases import access, services
+from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import (
     Notification,
     Refill,
@@ -24,7 +25,7 @@ from cases.models import (
 from .filters import IdFilter
 
 
-class ClientRecordSerializer(serializers.ModelSerializer):
+class ClientRecordSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     """A record about one client: the client must be one the user may record for."""
 
     def __init__(self, *args, **kwargs):
@@ -100,7 +101,7 @@ class ViralLoadViewSet(ClientRecordViewSet):
     record_service = staticmethod(services.viral_load_record)
 
 
-class TracingAttemptSerializer(serializers.ModelSerializer):
+class TracingAttemptSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     method = serializers.ChoiceField(choices=TracingMethod.choices)
     outcome = serializers.ChoiceField(choices=TracingOutcome.choices)
 

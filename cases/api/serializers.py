@@ -18,16 +18,93 @@ from cases.models import (
 )
 from cases.selectors import ArvState
 
+_EMPTY = (None, "", [], {})
 
-class ScopedFieldsMixin:
-    """Read-only or hidden fields decided by the policy, not by the serializer."""
+
+def _comparable(value):
+    if isinstance(value, (list, tuple)):
+        return sorted(str(_comparable(v)) for v in value)
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    return "" if value is None else str(value)
+
+
+class RefuseUnwritableMixin:
+    """A field sent that the caller may not write answers 400 naming it (SPEC §12.5), never
+    200 with the field silently dropped: a field of the resource that is read-only for the
+    caller (by the policy or by nature, like `id`), or one the policy hides from them.
+
+    Sending back a value unchanged is not a write (a client may PUT what it read); on create,
+    an empty value is not one either. Keys that are no field of the resource at all are left
+    to DRF, which ignores them. `field_refusals()` gives the policy's own message per field
+    (e.g. that a client changes site only by a transfer); others get a plain one."""
+
+    REFUSED = _("You may not change this field.")
+    READ_ONLY = _("This field is set by the system and cannot be written.")
+
+    def field_refusals(self) -> dict:
+        return {}
+
+    def _contract_fields(self):
+        meta = getattr(self, "Meta", None)
+        names = set(getattr(meta, "fields", ()) or ())
+        return names | set(getattr(self, "_declared_fields", {}))
+
+    def _unchanged(self, field, value):
+        if self.instance is None or isinstance(self.instance, (list, tuple)):
+            return value in _EMPTY
+        if field is None:
+            return False
+        try:
+            current = field.to_representation(field.get_attribute(self.instance))
+        except Exception:  # a figure computed for reads only: nothing to compare with
+            return False
+        return _comparable(current) == _comparable(value)
+
+    def refused_fields(self, data) -> dict:
+        if not hasattr(data, "keys"):
+            return {}
+        policy = self.field_refusals()
+        contract = self._contract_fields()
+        refused = {}
+        for name in data.keys():
+            field = self.fields.get(name)
+            if field is not None and not field.read_only:
+                continue
+            if field is None and name not in contract and name not in policy:
+                continue  # not a field of this resource
+            if self._unchanged(field, data[name]):
+                continue
+            refused[name] = [str(policy.get(name) or (self.REFUSED if field is None else self.READ_ONLY))]
+        return refused
+
+    def to_internal_value(self, data):
+        refused = self.refused_fields(data)
+        if refused:
+            raise serializers.ValidationError(refused)
+        return super().to_internal_value(data)
+
+
+class ScopedFieldsMixin(RefuseUnwritableMixin):
+    """Read-only or hidden fields decided by the policy, not by the serializer; a field
+    the policy keeps from the caller is refused when sent (RefuseUnwritableMixin)."""
+
+    _policy_refused = frozenset()
 
     def restrict_fields(self, *, readable, writable):
+        refused = set()
         for name in list(self.fields):
             if name not in readable:
                 self.fields.pop(name)
+                refused.add(name)
             elif name not in writable:
+                if not self.fields[name].read_only:
+                    refused.add(name)
                 self.fields[name].read_only = True
+        self._policy_refused = frozenset(refused)
+
+    def field_refusals(self) -> dict:
+        return dict.fromkeys(self._policy_refused, self.REFUSED)
 
 
 class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
@@ -74,18 +151,14 @@ class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
             target = field.child_relation if hasattr(field, "child_relation") else field
             target.queryset = queryset
 
+    def field_refusals(self) -> dict:
+        request = self.context.get("request")
+        if request is None:
+            return {}
+        instance = self.instance if isinstance(self.instance, Client) else None
+        return access.client_field_refusals(request.user, instance)
+
     def validate(self, attrs):
-        initial = self.initial_data if isinstance(self.initial_data, dict) else {}
-        for name, action in access.CLIENT_ACTION_FIELDS.items():
-            # Sending back what was read is no change; anything else goes through the action.
-            if isinstance(self.instance, Client):
-                current = getattr(self.instance, name)
-            else:
-                current = Client._meta.get_field(name).default
-            if name in initial and initial[name] != current:
-                raise serializers.ValidationError(
-                    {name: _("This field changes only through %(action)s, which keeps its date.") % {"action": action}}
-                )
         if self.instance is None and "site" not in attrs:
             user = self.context["request"].user
             if user.site_id is None:
@@ -154,7 +227,7 @@ class WallClockTimeField(serializers.TimeField):
         super().__init__(format="%H:%M", **kwargs)
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.TimeField: WallClockTimeField,
@@ -177,7 +250,7 @@ class SiteSerializer(serializers.ModelSerializer):
         )
 
 
-class SupportGroupSerializer(serializers.ModelSerializer):
+class SupportGroupSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     class Meta:
         model = SupportGroup
         fields = ("id", "site", "kind", "name", "coordinator")
@@ -190,7 +263,7 @@ class SupportGroupSerializer(serializers.ModelSerializer):
             self.fields["coordinator"].queryset = access.users_visible_to(request.user)
 
 
-class FacilitySerializer(serializers.ModelSerializer):
+class FacilitySerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     services = serializers.ListField(child=serializers.ChoiceField(choices=ReferralService.choices), required=False)
 
     class Meta:

@@ -17,5 +17,7 @@ router.register("break-glass", views.BreakGlassReviewViewSet, basename="breakgla
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="auth-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logoutall/", views.LogoutAllView.as_view(), name="auth-logoutall"),
     *router.urls,
 ]

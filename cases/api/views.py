@@ -5,16 +5,17 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django_otp import match_token
 from drf_spectacular.utils import extend_schema
+from knox.views import LogoutAllView as KnoxLogoutAllView
+from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from cases import access, audit, security, selectors, services
-from cases.models import AccessLog, Client, ClientStatusEvent, SupportGroup
+from cases import access, audit, security, selectors, services, tokens
+from cases.models import AccessKind, AccessLog, Client, ClientStatusEvent, SupportGroup
 
 from . import rows
 from .filters import ClientFilter
@@ -71,7 +72,8 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         fields = rows.readable_fields(request.user)
         clients = self.filter_queryset(access.clients_visible_to(request.user))
         page = self.paginate_queryset(rows.CountedRows(clients, fields))
-        return self.get_paginated_response(rows.client_data(page, fields))
+        data = audit.log_rows(rows.client_data(page, fields), kind=AccessKind.LIST)
+        return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
         # The policy's scope narrowed to one id (what access.client_for_user asks) is the
@@ -111,12 +113,15 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         data = dict(serializer.validated_data)
         data.pop("version", None)
         serializer.instance = self._row(services.client_register(actor=self.request.user, **data))
+        # The answer carries the client: a read like any other.
+        audit.log_client_reads([serializer.instance.pk], kind=AccessKind.DETAIL, what="write")
 
     def update(self, request, *args, partial=False, **kwargs):
         client = access.client_for_change(request.user, kwargs["pk"])
         serializer = self.get_serializer(client, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         client = services.client_update(actor=request.user, client=client, **serializer.validated_data)
+        audit.log_client_reads([client.pk], kind=AccessKind.DETAIL, what="write")
         return Response(self.get_serializer(self._row(client)).data)
 
     @extend_schema(request=ClientStatusChangeSerializer, responses={201: ClientStatusEventSerializer})
@@ -162,6 +167,20 @@ class ClientViewSet(ReadCreateUpdateViewSet):
             "expires_at": grant.expires_at,
         }
         return Response(ClientShareResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"share/(?P<user_id>[0-9]{1,18})")
+    def share_revoke(self, request, pk=None, user_id=None):
+        """End a share before its date (supervisors of the site, admins); logged."""
+        client = access.client_for_user(request.user, pk)
+        if not access.can_share(request.user, client):
+            raise PermissionDenied
+        try:
+            user = access.users_visible_to(request.user).get(pk=user_id)
+        except (ValueError, TypeError, Client.DoesNotExist, access.User.DoesNotExist):
+            raise Http404 from None
+        services.client_share_revoke(actor=request.user, client=client, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganisationViewSet(ReadCreateUpdateViewSet):
@@ -237,6 +256,18 @@ class UserViewSet(ReadCreateUpdateViewSet):
         target = services.user_update(actor=request.user, user=target, **serializer.validated_data)
         return Response(self.get_serializer(target).data)
 
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="reset-2fa")
+    def reset_2fa(self, request, pk=None):
+        """Reset the user's second factor (admins): their authenticator devices and API
+        tokens end; the next sign-in enrols a new device."""
+        try:
+            target = access.users_visible_to(request.user).get(pk=pk)
+        except (ValueError, TypeError, self.get_queryset().model.DoesNotExist):
+            raise Http404 from None
+        services.user_reset_second_factor(actor=request.user, user=target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(responses=UserSerializer)
     @action(detail=False, methods=["get"])
     def me(self, request):
@@ -261,17 +292,20 @@ class AuthTokenRequestSerializer(AuthTokenSerializer):
 
 class AuthTokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(help_text="When the token ends unless used again (idle), at most its last day.")
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """POST auth/token/ {username, password[, otp]} → {token}. A locked account answers 403
-    with the lockout message; supervisors and admins also give their second-factor code."""
+    """POST auth/token/ {username, password[, otp]} → {token, expiry}. A locked account or
+    address answers 403 with the lockout message; supervisors and admins also give their
+    second-factor code. Each call issues a new token (one per device); old ones stay until
+    they expire or are revoked."""
 
     serializer_class = AuthTokenRequestSerializer
 
     @extend_schema(request=AuthTokenRequestSerializer, responses=AuthTokenResponseSerializer)
     def post(self, request, *args, **kwargs):
-        until = security.locked_until(str(request.data.get("username", ""))[:150], security.client_ip(request))
+        until = security.locked_until(request._request, request.data.get("username", ""))
         if until:
             raise PermissionDenied(security.lockout_message(until))
         serializer = self.get_serializer(data=request.data)
@@ -283,5 +317,25 @@ class ObtainTokenView(ObtainAuthToken):
                 raise ValidationError({"otp": [_("Enter the code from your authenticator app.")]})
             if match_token(user, code) is None:
                 raise ValidationError({"otp": [_("This code is not valid.")]})
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, expiry = tokens.issue(user)
+        return Response(AuthTokenResponseSerializer({"token": token, "expiry": expiry}).data)
+
+
+class LogoutView(KnoxLogoutView):
+    """POST auth/logout/ with the token: that token ends (204)."""
+
+    authentication_classes = (tokens.TokenAuthentication,)
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, format=None):
+        return super().post(request, format)
+
+
+class LogoutAllView(KnoxLogoutAllView):
+    """POST auth/logoutall/ with a token: every token of the user ends (204)."""
+
+    authentication_classes = (tokens.TokenAuthentication,)
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, format=None):
+        return super().post(request, format)

@@ -1,5 +1,5 @@
 from .arv import DaysSupplied, Refill, Tracing, TracingAttempt, TracingMethod, TracingOutcome, TracingStatus, ViralLoad
-from .audit import AccessAction, AccessLog
+from .audit import AccessAction, AccessKind, AccessLog
 from .imports import IMPORT_OPEN_STATUSES, ClientImport, ImportStatus
 from .notifications import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from .outcomes import OUT_OF_CARE, ClientStatusEvent, OutcomeStatus
@@ -29,12 +29,12 @@ from .registry import (
     validate_services,
     validate_timezone,
 )
-from .security import LoginFailure
 
 __all__ = [
     "IMPORT_OPEN_STATUSES",
     "OUT_OF_CARE",
     "AccessAction",
+    "AccessKind",
     "AccessLog",
     "Client",
     "ClientCodeCounter",
@@ -50,7 +50,6 @@ __all__ = [
     "GrantKind",
     "GroupKind",
     "ImportStatus",
-    "LoginFailure",
     "Notification",
     "NotificationChannel",
     "NotificationKind",

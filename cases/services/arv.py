@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import audit
 from cases.exceptions import Conflict
 from cases.models import (
     Client,
@@ -71,8 +72,11 @@ def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed
         client.version += 1
         changed += ["status", "version"]
     client.save(update_fields=changed)
-    Tracing.objects.filter(client=client, status=TracingStatus.OPEN).update(
-        status=TracingStatus.CLOSED, closed_on=pickup_date, close_reason="refill"
+    audit.logged_update(
+        Tracing.objects.filter(client=client, status=TracingStatus.OPEN),
+        status=TracingStatus.CLOSED,
+        closed_on=pickup_date,
+        close_reason="refill",
     )
     return refill
 
@@ -97,10 +101,12 @@ def viral_load_record(*, actor, client, sample_date, copies_per_ml) -> ViralLoad
 def tracing_claim(*, actor, tracing) -> Tracing:
     """Take a tracing task. One person at a time: the conditional UPDATE decides who wins
     when two claim together, and the loser gets a Conflict (409)."""
-    claimed = (
-        Tracing.objects.filter(pk=tracing.pk, status=TracingStatus.OPEN)
-        .filter(Q(claimed_by__isnull=True) | Q(claimed_by=actor))
-        .update(claimed_by=actor, claimed_at=timezone.now())
+    claimed = audit.logged_update(
+        Tracing.objects.filter(pk=tracing.pk, status=TracingStatus.OPEN).filter(
+            Q(claimed_by__isnull=True) | Q(claimed_by=actor)
+        ),
+        claimed_by=actor,
+        claimed_at=timezone.now(),
     )
     if not claimed:
         raise Conflict(_("This tracing task is closed or already taken by someone else."))

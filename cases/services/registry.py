@@ -6,9 +6,10 @@ from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BigIntegerField, Q, Value
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -165,9 +166,12 @@ def _flag_possible_duplicates(client):
     match = Q(name_key=client.name_key, date_of_birth=client.date_of_birth)
     if client.nik_hash:
         match |= Q(nik_hash=client.nik_hash)
+    from cases import audit
+
     others = Client.objects.filter(match, site_id=client.site_id).exclude(pk=client.pk)
-    if others.update(possible_duplicate=True):
-        Client.objects.filter(pk=client.pk).update(possible_duplicate=True)
+    if audit.logged_update(others.filter(possible_duplicate=False), possible_duplicate=True) or others.exists():
+        if not client.possible_duplicate:
+            audit.logged_update(Client.objects.filter(pk=client.pk), possible_duplicate=True)
         client.possible_duplicate = True
 
 
@@ -314,6 +318,16 @@ def client_register(*, actor, support_groups=(), code=None, **fields) -> Client:
     return client
 
 
+# Called (actor, client) in the writing transaction when a client withdraws consent; other
+# apps register what must stop at once (referrals: outside referrals and their links).
+CONSENT_WITHDRAWN_HOOKS = []
+
+
+def on_consent_withdrawn(hook):
+    CONSENT_WITHDRAWN_HOOKS.append(hook)
+    return hook
+
+
 @transaction.atomic
 def client_update(*, actor, client, version=None, support_groups=None, **fields) -> Client:
     """Change a client. `fields` are already limited to what `actor` may write."""
@@ -329,10 +343,11 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
     ):
         # Outcomes are dated changes (client_status_change); only the LTFU marker moves here.
         raise ValidationError({"status": _("Change the status with the status action, which keeps its date.")})
+    consent_was_withdrawn = client.consent_withdrawn_on is not None
+    if "site" in fields and fields["site"].pk != client.site_id:
+        raise ValidationError({"site": access.CLIENT_FIXED_FIELDS["site"]})
     for name, value in fields.items():
         setattr(client, name, value)
-    if "site" in fields and fields["site"].pk != client.site_id:
-        raise ValidationError({"site": _("A client cannot move between sites here; transfer them out instead.")})
     _derive_keys(client)
     client.version += 1
     client.full_clean()
@@ -349,6 +364,9 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
         _sync_group_grants(client)
     if {"full_name", "date_of_birth", "nik"} & fields.keys():
         _flag_possible_duplicates(client)
+    if client.consent_withdrawn_on is not None and not consent_was_withdrawn:
+        for hook in CONSENT_WITHDRAWN_HOOKS:
+            hook(actor=actor, client=client)
     return client
 
 
@@ -366,23 +384,72 @@ def client_share(*, actor, client, user, until, can_edit=False) -> ClientUserObj
         raise ValidationError({"user": _("Only a supervisor of the client's site may share it.")})
     if user.role != Role.SOCIAL_WORKER or user.site_id != client.site_id or not user.is_active:
         raise ValidationError({"user": _("Share with an active social worker of the client's site.")})
-    if until < timezone.localdate(timezone=client.site.tzinfo):
+    today = timezone.localdate(timezone=client.site.tzinfo)
+    if until < today:
         raise ValidationError({"until": _("The end date cannot be in the past.")})
+    if until > today + timedelta(days=SHARE_MAX_DAYS):
+        raise ValidationError({"until": _("A share lasts at most 90 days; share again when it ends.")})
     if client.assigned_social_worker_id == user.pk:
         raise ValidationError({"user": _("This social worker is already assigned to the client.")})
     # Access ends at the end of the chosen day at the client's site.
     expires_at = datetime.combine(until, time.max, tzinfo=client.site.tzinfo)
     _grant_to_user(client, user, GrantKind.SHARE, can_edit=can_edit, expires_at=expires_at, granted_by=actor)
+    _log_share(
+        AccessAction.CREATE, client.pk, user.pk, fields=["can_edit"] if can_edit else [], reason=f"until {until}"
+    )
     return ClientUserObjectPermission.objects.get(user=user, content_object=client, permission__codename=access.VIEW)
 
 
+# Shares last at most this long (SPEC §12.5): cover during leave, not a second assignment.
+SHARE_MAX_DAYS = 90
+SHARE_OBJECT_TYPE = "cases.client.share"
+
+
+def _log_share(action, client_id, user_id, *, fields=(), reason="", rows=None):
+    """A share made, revoked or expired, in the client's access log: the object is the user
+    the client was lent to."""
+    from cases import audit
+
+    who, ip = audit._who_and_where()
+    audit.insert_entries(
+        user=who,
+        ip=ip,
+        action=action,
+        object_type=SHARE_OBJECT_TYPE,
+        rows=rows if rows is not None else [(user_id, client_id)],
+        fields=fields,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def client_share_revoke(*, actor, client, user) -> None:
+    """End a share before its date (supervisors of the site, admins)."""
+    if not access.can_share(actor, client):
+        raise PermissionDenied
+    deleted, _ = ClientUserObjectPermission.objects.filter(
+        user=user, content_object=client, kind=GrantKind.SHARE
+    ).delete()
+    if not deleted:
+        raise Http404
+    _log_share(AccessAction.DELETE, client.pk, user.pk, reason="revoked")
+
+
+@transaction.atomic
 def client_shares_expire(*, now=None) -> int:
     """Delete expired share and emergency grants. The policy already ignores them; this keeps
-    the table small and guardian's own `has_perm` truthful."""
+    the table small and guardian's own `has_perm` truthful. Each expired share is logged."""
     now = now or timezone.now()
-    deleted, _ = ClientUserObjectPermission.objects.filter(
+    expired = ClientUserObjectPermission.objects.filter(
         kind__in=(GrantKind.SHARE, GrantKind.BREAK_GLASS), expires_at__lte=now
-    ).delete()
+    )
+    shares = (
+        expired.filter(kind=GrantKind.SHARE, permission__codename=access.VIEW)
+        .order_by()
+        .values_list("user_id", "content_object_id")
+    )
+    _log_share(AccessAction.DELETE, None, None, reason="expired", rows=list(shares))
+    deleted, _ = expired.delete()
     return deleted
 
 
@@ -427,3 +494,22 @@ def client_break_glass(*, actor, client, reason) -> ClientUserObjectPermission:
 
 
 BREAK_GLASS_SUBJECT = "cases.accesslog"
+
+
+@transaction.atomic
+def user_reset_second_factor(*, actor, user) -> int:
+    """An admin resets a user's second factor (a lost phone): every authenticator device of
+    the user goes (the next sign-in enrols a new one) and, with them, every API token
+    (cases.tokens); the reset is in the access log. How many devices there were."""
+    from django_otp import devices_for_user
+
+    from cases import audit, tokens
+
+    if not access.is_admin(actor):
+        raise PermissionDenied
+    devices = list(devices_for_user(user, confirmed=None))
+    for device in devices:
+        device.delete()
+    tokens.revoke_all(user)
+    audit.log_access(action=AccessAction.UPDATE, object_type="cases.user", object_id=user.pk, fields=["second_factor"])
+    return len(devices)

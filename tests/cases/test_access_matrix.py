@@ -4,6 +4,8 @@ The expected field sets are written out here, as the contract of SPEC §7/§8.1,
 imported from the policy module they check.
 """
 
+import datetime
+
 import pytest
 
 FULL_CLIENT_FIELDS = {
@@ -39,9 +41,12 @@ FULL_CLIENT_FIELDS = {
     "last_visit_date",
     "open_referrals",
 }
-VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address"}
+# The duplicate flag is for supervisors and admins (SPEC §12.5): no oracle for anyone else.
+WORKER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"possible_duplicate"}
+VOLUNTEER_CLIENT_FIELDS = FULL_CLIENT_FIELDS - {"nik", "address", "possible_duplicate"}
 # One client also shows the history of its status (SPEC §12.7); list rows do not.
 FULL_CLIENT_DETAIL = FULL_CLIENT_FIELDS | {"status_history"}
+WORKER_CLIENT_DETAIL = WORKER_CLIENT_FIELDS | {"status_history"}
 VOLUNTEER_CLIENT_DETAIL = VOLUNTEER_CLIENT_FIELDS | {"status_history"}
 USER_FIELDS = {
     "id",
@@ -84,7 +89,7 @@ CLIENT_DETAIL = {
     # persona: (client_a status, fields), (client_b status, fields)
     "admin_user": ((200, FULL_CLIENT_DETAIL), (200, FULL_CLIENT_DETAIL)),
     "supervisor": ((200, FULL_CLIENT_DETAIL), (404, None)),
-    "worker": ((200, FULL_CLIENT_DETAIL), (404, None)),
+    "worker": ((200, WORKER_CLIENT_DETAIL), (404, None)),
     "colleague": ((404, None), (404, None)),
     "volunteer": ((200, VOLUNTEER_CLIENT_DETAIL), (404, None)),
     "other_volunteer": ((404, None), (404, None)),
@@ -131,7 +136,9 @@ def test_client_list_scope_and_fields(request, world, as_user, who):
     assert set(body) == {"count", "next", "previous", "results"}
     codes = {row["code"] for row in body["results"]}
     assert codes == {world[k].code for k in CLIENT_LIST[who]}
-    expected_fields = VOLUNTEER_CLIENT_FIELDS if who == "volunteer" else FULL_CLIENT_FIELDS
+    expected_fields = {"volunteer": VOLUNTEER_CLIENT_FIELDS, "worker": WORKER_CLIENT_FIELDS}.get(
+        who, FULL_CLIENT_FIELDS
+    )
     for row in body["results"]:
         assert set(row) == expected_fields
 
@@ -162,24 +169,35 @@ def test_client_patch(request, world, as_user, who):
 
 def test_volunteer_changes_only_contact_fields(world, as_user, volunteer):
     client = world["a"]
-    r = as_user(volunteer).patch(
+    api = as_user(volunteer)
+    r = api.patch(
         f"/api/v1/clients/{client.pk}/",
-        {"phone": "+6281299990000", "regimen": "XYZ", "full_name": "Lain"},
+        {"phone": "+6281299990000", "regimen": "XYZ", "status": "deceased", "full_name": "Lain"},
         format="json",
     )
+    # Fields they may not write are refused by name, and nothing is applied.
+    assert r.status_code == 400 and set(r.json()) == {"regimen", "status", "full_name"}, r.content
+    client.refresh_from_db()
+    assert (client.phone, client.regimen, client.status, client.full_name) == (
+        "+6281240000001",
+        "",
+        "active",
+        "Siti Rahmawati",
+    )
+    r = api.patch(f"/api/v1/clients/{client.pk}/", {"phone": "+6281299990000"}, format="json")
     assert r.status_code == 200, r.content
     client.refresh_from_db()
     assert client.phone == "+6281299990000"
-    assert (client.regimen, client.status, client.full_name) == ("", "active", "Siti Rahmawati")
     # The status changes through its action only, for everyone (SPEC §12.1).
-    r = as_user(volunteer).patch(f"/api/v1/clients/{client.pk}/", {"status": "deceased"}, format="json")
+    r = api.patch(f"/api/v1/clients/{client.pk}/", {"status": "deceased"}, format="json")
     assert r.status_code == 400 and "status/" in r.json()["status"][0]
 
 
 def test_social_worker_cannot_reassign(world, as_user, worker, colleague):
     client = world["a"]
     r = as_user(worker).patch(f"/api/v1/clients/{client.pk}/", {"assigned_social_worker": colleague.pk}, format="json")
-    assert r.status_code == 200  # the field is read-only for them: ignored, not applied
+    assert r.status_code == 400 and list(r.json()) == ["assigned_social_worker"]
+    assert "supervisor" in r.json()["assigned_social_worker"][0]
     client.refresh_from_db()
     assert client.assigned_social_worker == worker
 
@@ -261,7 +279,7 @@ SHARE = {
 def test_client_share(request, world, as_user, colleague, who):
     r = as_user(persona(request, who)).post(
         f"/api/v1/clients/{world['a'].pk}/share/",
-        {"user": colleague.pk, "until": "2099-01-31", "can_edit": False},
+        {"user": colleague.pk, "until": str(datetime.date.today() + datetime.timedelta(days=30)), "can_edit": False},
         format="json",
     )
     assert r.status_code == SHARE[who], (who, r.content)

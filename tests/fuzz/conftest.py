@@ -13,9 +13,8 @@ import pytest
 from django.core import signals
 from django.db import close_old_connections
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from cases import reminders
+from cases import reminders, tokens
 from cases import services as case_services
 from cases.models import (
     Client,
@@ -209,7 +208,7 @@ def fuzz_world(
         ).pk
     assert Refill.objects.count() == 2
     return {
-        "tokens": {name: Token.objects.create(user=user).key for name, user in users.items()},
+        "tokens": {name: tokens.issue(user)[0] for name, user in users.items()},
         "sides": sides,
         "notifications": notifications,
     }

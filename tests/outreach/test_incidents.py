@@ -243,3 +243,16 @@ def test_volunteer_who_leaves_the_responders_gets_200_then_404(as_user, incident
     assert r.status_code == 200, r.content
     assert r.json()["responders"] == [worker.pk]
     assert api.get(f"/api/v1/incidents/{incident.pk}/").status_code == 404
+
+
+def test_responders_are_chosen_from_the_site_only(as_user, incident, supervisor, outsider_worker):
+    r = as_user(supervisor).patch(
+        f"/api/v1/incidents/{incident.pk}/", {"responders": [outsider_worker.pk]}, format="json"
+    )
+    assert r.status_code == 400 and "responders" in r.json()
+    # Not found, like an unknown id: the answer does not tell that the user exists elsewhere.
+    unknown = as_user(supervisor).patch(f"/api/v1/incidents/{incident.pk}/", {"responders": [99999999]}, format="json")
+    assert unknown.json()["responders"] == [
+        m.replace(str(outsider_worker.pk), "99999999") for m in r.json()["responders"]
+    ]
+    assert list(incident.responders.all()) != [outsider_worker]

@@ -180,3 +180,33 @@ def test_meetings_and_services_matrix(
         format="json",
     )
     assert r.status_code == records_service, (who, r.content)
+
+
+def test_a_facilitator_from_another_site_is_not_found(as_user, volunteer, group_a1, outsider_worker):
+    r = as_user(volunteer).post(
+        "/api/v1/meetings/",
+        {
+            "support_group": group_a1.pk,
+            "date": str(timezone.localdate()),
+            "topic": "T",
+            "facilitator": outsider_worker.pk,
+        },
+        format="json",
+    )
+    assert r.status_code == 400 and "facilitator" in r.json()
+    assert not Meeting.objects.exists()
+
+
+def test_an_admin_cannot_pick_a_facilitator_of_another_site_either(as_user, admin_user, group_a1, outsider_worker):
+    r = as_user(admin_user).post(
+        "/api/v1/meetings/",
+        {
+            "support_group": group_a1.pk,
+            "date": str(timezone.localdate()),
+            "topic": "T",
+            "facilitator": outsider_worker.pk,
+        },
+        format="json",
+    )
+    assert r.status_code == 400 and "facilitator" in r.json()
+    assert not Meeting.objects.exists()

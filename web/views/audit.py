@@ -30,6 +30,13 @@ _READ_PARTS = {
     "detail": gettext_lazy("details"),
     "timeline": gettext_lazy("timeline"),
     "fhir": gettext_lazy("FHIR export"),
+    "list": gettext_lazy("list"),
+    "form": gettext_lazy("edit form"),
+    "write": gettext_lazy("after a change"),
+    "admin": gettext_lazy("admin"),
+    "today": gettext_lazy("today's work"),
+    "referral": gettext_lazy("referral"),
+    "share": gettext_lazy("share"),
 }
 
 

@@ -24,7 +24,7 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         # Say plainly when the account is locked, and until when (SPEC §10).
-        until = security.locked_until(self.request.POST.get("username", ""), security.client_ip(self.request))
+        until = security.locked_until(self.request, self.request.POST.get("username", ""))
         if until:
             return self.render_to_response(
                 self.get_context_data(form=form, lockout_message=security.lockout_message(until))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from cases import access, audit, selectors, services
 from cases.exceptions import Conflict
-from cases.models import Client, OutcomeStatus, SupportGroup
+from cases.models import AccessKind, Client, OutcomeStatus, SupportGroup
 from empowerment.models import Outcome, ProgrammeKind
 from outreach import services as outreach_services
 from outreach.models import IncidentKind, IncidentStatus, ServiceKind, VisitKind
@@ -56,6 +56,7 @@ def client_list(request):
         rows = rows.none()
     paginator = Paginator(rows.order_by("code").values(*LIST_FIELDS), PAGE_SIZE)
     clients = paginator.get_page(_page_number(request))
+    clients.object_list = audit.log_rows(clients.object_list, kind=AccessKind.LIST)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -184,6 +185,8 @@ def client_edit(request, pk):
         else:
             messages.success(request, _("Changes saved."))
             return redirect("client-detail", pk=client.pk)
+    # The form shows the client's data: a read of its detail.
+    audit.log_client_read(client, what="form")
     return render(request, "web/client_form.html", {"form": form, "client": client})
 
 

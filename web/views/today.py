@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cases import access, selectors, services
+from cases import access, audit, selectors, services
 from cases.exceptions import Conflict
-from cases.models import Role, Tracing, TracingStatus
+from cases.models import AccessKind, Role, Tracing, TracingStatus
 from cases.selectors import ArvState
 from outreach import access as outreach_access
 from outreach.models import OPEN_INCIDENT_STATUSES
@@ -65,6 +65,13 @@ def _today(request):
             .values("id", "client_id", "client__code", "client__nickname", "opened_on", "claimed_by_id")[:LIST_LIMIT]
         )
     context["may_review_caseload"] = caseload.may_review_caseload(user)
+    # Every client the page names is a read: all of them in one insert.
+    for name in ("late", "visits_due", "tracings"):
+        if name in context:
+            context[name] = list(context[name])
+    shown = [row["id"] for row in context["late"]] + [row["id"] for row in context.get("visits_due", ())]
+    shown += [row["client_id"] for row in context.get("tracings", ())]
+    audit.log_client_reads(dict.fromkeys(shown), kind=AccessKind.LIST, what="today")
     return render(request, "web/today.html", context)
 
 
