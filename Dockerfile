@@ -30,6 +30,7 @@ COPY referrals/ referrals/
 COPY outreach/ outreach/
 COPY reports/ reports/
 COPY interop/ interop/
+COPY fieldsync/ fieldsync/
 COPY web/ web/
 COPY templates/ templates/
 COPY static/ static/

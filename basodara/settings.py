@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "outreach",
     "reports",
     "interop",
+    "fieldsync",
     "web",
 ]
 
@@ -279,6 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     "run-reminders": {"task": "cases.tasks.run_reminders", "schedule": 15 * 60},
     "expire-client-shares": {"task": "cases.tasks.expire_client_shares", "schedule": 15 * 60},
     "expire-client-imports": {"task": "cases.tasks.expire_client_imports", "schedule": 60 * 60},
+    "purge-idempotency-keys": {"task": "fieldsync.tasks.purge_idempotency_keys", "schedule": 24 * 60 * 60},
 }
 # Publishing a task must not hang a web request or a scan while the broker is down: the
 # outbox row is already saved, and the next scan enqueues it again.
@@ -303,6 +305,10 @@ SMS_GATEWAY = env("SMS_GATEWAY", "cases.sms.HttpGateway" if SMS_GATEWAY_URL else
 # (longer than the task time limit); a pending row is re-enqueued after REQUEUE seconds.
 NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 10 * 60)
 NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 10 * 60)
+
+# Field sync (SPEC §12.6): how long the API remembers an Idempotency-Key and its answer.
+# Longer than a phone may stay offline (7 days) plus the 48 hours an entry may still be sent.
+IDEMPOTENCY_KEY_DAYS = env_int("IDEMPOTENCY_KEY_DAYS", 30)
 
 # TOTP second factor for supervisors and admins: on by default in production.
 REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
