@@ -196,14 +196,22 @@ TIME_ZONE = env("TIME_ZONE", "Asia/Jayapura")
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Collected static files: hashed names, gzip copies, served by WhiteNoise with a year's
+# caching. Production and the embedded default (bin/run collects them) use this; only a
+# development server without collectstatic (and the tests) serve the source files as they are.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "basodara.staticstorage.HashedStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if STATIC_MANIFEST:
+    # Serve what collectstatic wrote (with its .gz files), never the sources through finders.
+    WHITENOISE_USE_FINDERS = False
+    WHITENOISE_AUTOREFRESH = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
