@@ -108,6 +108,18 @@ def referral_create(request):
     return render(request, "web/referrals/referral_form.html", {"form": form, "client": client})
 
 
+@page
+def referral_services(request):
+    """The service field of a new referral for the facility chosen (htmx swaps it in)."""
+    if not access.can_create_referral(request.user):
+        raise Http404
+    initial = {"to_facility": request.GET.get("to_facility", ""), "service": request.GET.get("service", "")}
+    form = ReferralForm(user=request.user, initial=initial)
+    if initial["service"] not in {code for code, _label in form.fields["service"].widget.choices}:
+        form.initial["service"] = ""  # the new facility does not offer it: choose again
+    return render(request, "web/referrals/_service_field.html", {"field": form["service"]})
+
+
 def _referral_row(user, pk):
     """The referral as the API shows it (404 if out of reach), loading only what `user` may read."""
     referral = access.referral_for_user(user, pk)
