@@ -16,6 +16,8 @@ from outreach.models import HomeVisit, Incident, VisitKind
 from referrals import access as referral_access
 from referrals.models import Referral, ReferralStatus
 
+from .labels import label_form_fields
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -84,6 +86,7 @@ class ClientForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        label_form_fields(self)
         self.user = user
         scoped = {
             "site": access.sites_visible_to(user),

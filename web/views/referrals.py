@@ -24,6 +24,7 @@ from referrals.api import age_on
 from referrals.models import Referral, ReferralEvent
 
 from ..forms import REFERRAL_ACTION_FORMS, ReferralFilterForm, ReferralForm, apply_service_errors
+from ..labels import field_label
 from .common import page
 
 PAGE_SIZE = 30
@@ -190,9 +191,7 @@ def _render_detail(request, referral, readable, *, sides=None, bound=None):
             "age": age_on(client.date_of_birth, timezone.localdate()),
         },
         "fields": [
-            (Referral._meta.get_field(name).verbose_name, _display(referral, name))
-            for name in readable
-            if name not in _NOT_LISTED
+            (field_label(Referral, name), _display(referral, name)) for name in readable if name not in _NOT_LISTED
         ],
         "show_actors": "from_user" in readable,
         # The slip carries the facility link: for the sending side, once sent and until cancelled.
