@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 
 from cases import access
 from cases.models import Role
+from outreach.models import Urgency
 from reports import caseload, incidents
 from reports.scope import resolve
 
@@ -39,6 +40,9 @@ def caseload_review(request):
     site = scope.site
     chosen = {k: v for k, v in scope.as_dict().items() if k in ("site", "group", "worker") and v is not None}
     query = urlencode({**chosen, "from": f"{scope.start:%Y-%m-%d}", "to": f"{scope.end:%Y-%m-%d}"})
+    incident_figures = incidents.incident_report(user, scope)
+    for row in incident_figures["by_urgency"]:
+        row["urgency_label"] = Urgency(row["urgency"]).label  # the report speaks in codes
     context = {
         "site": site,
         "scope": scope,
@@ -51,7 +55,7 @@ def caseload_review(request):
         "workers": caseload.caseload_by_worker(user, scope),
         "definitions": caseload.CASELOAD_DEFINITIONS,
         "cascade": caseload.cascade(user, scope),
-        "incidents": incidents.incident_report(user, scope),
+        "incidents": incident_figures,
         "query": query,
     }
     return render(request, "web/caseload.html", context)
