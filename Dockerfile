@@ -31,6 +31,7 @@ COPY outreach/ outreach/
 COPY empowerment/ empowerment/
 COPY reports/ reports/
 COPY interop/ interop/
+COPY fieldsync/ fieldsync/
 COPY web/ web/
 COPY templates/ templates/
 COPY static/ static/

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "empowerment",
     "reports",
     "interop",
+    "fieldsync",
     "web",
 ]
 
@@ -238,14 +239,22 @@ TIME_ZONE = env("TIME_ZONE", "Asia/Jayapura")
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Collected static files: hashed names, gzip copies, served by WhiteNoise with a year's
+# caching. Production and the embedded default (bin/run collects them) use this; only a
+# development server without collectstatic (and the tests) serve the source files as they are.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "basodara.staticstorage.HashedStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if STATIC_MANIFEST:
+    # Serve what collectstatic wrote (with its .gz files), never the sources through finders.
+    WHITENOISE_USE_FINDERS = False
+    WHITENOISE_AUTOREFRESH = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -346,6 +355,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-client-shares": {"task": "cases.tasks.expire_client_shares", "schedule": 15 * 60},
     "expire-client-imports": {"task": "cases.tasks.expire_client_imports", "schedule": 60 * 60},
     "expire-api-tokens": {"task": "cases.tasks.expire_api_tokens", "schedule": 60 * 60},
+    "purge-idempotency-keys": {"task": "fieldsync.tasks.purge_idempotency_keys", "schedule": 24 * 60 * 60},
 }
 # Publishing a task must not hang a web request or a scan while the broker is down: the
 # outbox row is already saved, and the next scan enqueues it again.
@@ -372,6 +382,10 @@ SMS_GATEWAY = env("SMS_GATEWAY", "cases.sms.HttpGateway" if SMS_GATEWAY_URL else
 # (longer than the task time limit); a pending row is re-enqueued after REQUEUE seconds.
 NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 10 * 60)
 NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 10 * 60)
+
+# Field sync (SPEC §12.6): how long the API remembers an Idempotency-Key and its answer.
+# Longer than a phone may stay offline (7 days) plus the 48 hours an entry may still be sent.
+IDEMPOTENCY_KEY_DAYS = env_int("IDEMPOTENCY_KEY_DAYS", 30)
 
 # TOTP second factor for supervisors and admins: on by default in production.
 REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)

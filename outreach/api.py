@@ -13,6 +13,7 @@ from cases import access as cases_access
 from cases.api.filters import IdFilter
 from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import Client, User
+from fieldsync.idempotency import idempotent
 
 from . import access, services
 from .models import (
@@ -101,6 +102,7 @@ class VisitViewSet(ListRetrieveCreateUpdate):
             Prefetch("revisions", queryset=HomeVisitRevision.objects.order_by("changed_at", "id"))
         )
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         if not cases_access.can_create_client(request.user):
             raise PermissionDenied
@@ -157,6 +159,7 @@ class MeetingViewSet(ListRetrieveCreateUpdate):
         visible = cases_access.clients_visible_to(self.request.user).only("id")
         return access.meetings_visible_to(self.request.user).prefetch_related(Prefetch("attendees", queryset=visible))
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         if not access.can_report_incident(request.user):  # field staff, not facility staff
             raise PermissionDenied
@@ -198,6 +201,7 @@ class ServiceRecordViewSet(
     def get_queryset(self):
         return access.services_visible_to(self.request.user)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         if not cases_access.can_create_client(request.user):
             raise PermissionDenied
@@ -315,6 +319,7 @@ class IncidentViewSet(ListRetrieveCreateUpdate):
     def get_queryset(self):
         return access.incidents_visible_to(self.request.user).prefetch_related("responders", "events")
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         if not access.can_report_incident(request.user):
             raise PermissionDenied

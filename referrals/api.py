@@ -15,6 +15,7 @@ from cases import audit
 from cases.api.filters import IdFilter
 from cases.api.serializers import ScopedFieldsMixin
 from cases.models import AccessKind, Client, Facility, ReferralService, Sex
+from fieldsync.idempotency import idempotent
 
 from . import access, links, selectors, services
 from .models import Referral, ReferralEvent, ReferralStatus
@@ -226,6 +227,7 @@ class ReferralViewSet(
         row = self.get_queryset().get(pk=referral.pk)
         return Response(self.get_serializer(row).data, status=status)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         # Ask before validating, so a refused user learns nothing from field errors.
         if not access.can_create_referral(request.user):

@@ -123,9 +123,13 @@ def slip(request, pk):
     if not url:
         raise Http404  # no slip before it is sent, nor once cancelled
     qr_svg = segno.make(url, error="m").svg_inline(scale=4, omitsize=False)
+    sender = referral.from_user
     context = {
         "referral": referral,
         "client": _summary(referral),
+        # Whom the facility calls back: the sending centre and the person who referred.
+        "centre": referral.client.site,
+        "sender": sender and {"name": sender.get_full_name() or sender.username, "phone": sender.phone},
         "url": url,
         "qr_svg": qr_svg,
         "expires_on": timezone.localdate(referral.sent_at + links.LINK_MAX_AGE),

@@ -8,3 +8,9 @@ class WebConfig(AppConfig):
     name = "web"
     verbose_name = _("Web pages")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def seed_demo(self, *, site, today):
+        """seed_demo's hook: the field's last weeks (visits, meetings, incidents, referrals)."""
+        from .demo import seed_field_activity
+
+        seed_field_activity(site=site, today=today)

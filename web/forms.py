@@ -3,6 +3,7 @@ check here: a form offers exactly what the API would accept from the same user."
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,8 @@ from outreach import access as outreach_access
 from outreach.models import HomeVisit, Incident, VisitKind
 from referrals import access as referral_access
 from referrals.models import Referral, ReferralStatus
+
+from .labels import label_form_fields
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -83,6 +86,7 @@ class ClientForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        label_form_fields(self)
         self.user = user
         scoped = {
             "site": access.sites_visible_to(user),
@@ -266,7 +270,32 @@ class ReferralForm(forms.ModelForm):
             self.fields["client"].queryset = clients.filter(pk=client.pk)
             self.fields["client"].initial = client.pk
             self.fields["client"].widget = forms.HiddenInput()
-        self.fields["to_facility"].queryset = referral_access.facilities_referable_by(user).order_by("name")
+        facilities = referral_access.facilities_referable_by(user).order_by("name")
+        self.fields["to_facility"].queryset = facilities
+        # Choosing a facility fetches the service list it offers (htmx, services_fragment).
+        self.fields["to_facility"].widget.attrs.update(
+            {
+                "hx-get": reverse("referral-services"),
+                "hx-trigger": "change",
+                "hx-target": "#service-field",
+                "hx-swap": "outerHTML",
+                "hx-include": "#id_service",
+            }
+        )
+        self.limit_services(facilities)
+
+    def limit_services(self, facilities):
+        """Offer only the services of the chosen facility (all of them until one is chosen,
+        and for a facility that lists none): what referrals.services would accept."""
+        chosen = self.data.get("to_facility") if self.is_bound else self.initial.get("to_facility")
+        if not str(chosen or "").isdigit() or len(str(chosen)) > 18:
+            return
+        facility = facilities.filter(pk=int(chosen)).only("name", "services").first()
+        if facility is None or not facility.services:
+            return
+        # Only the list shown: validation stays with referrals.services, which says why.
+        widget = self.fields["service"].widget
+        widget.choices = [(code, label) for code, label in widget.choices if code == "" or code in facility.services]
 
     def _post_clean(self):
         pass  # referrals.services.referral_create validates the referral

@@ -59,6 +59,7 @@ urlpatterns = [
     # Referral pages (in/out boxes, facility inbox) come with their own views: /referrals/…
     path("referrals/", referrals.referral_list, name="referral-list"),
     path("referrals/new/", referrals.referral_create, name="referral-create"),
+    path("referrals/new/services/", referrals.referral_services, name="referral-services"),
     path(f"referrals/{ID}/", referrals.referral_detail, name="referral-detail"),
     re_path(
         r"^referrals/(?P<pk>[0-9]{1,18})/(?P<action>send|accept|decline|complete|cancel)/$",

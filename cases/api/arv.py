@@ -21,6 +21,7 @@ from cases.models import (
     TracingStatus,
     ViralLoad,
 )
+from fieldsync.idempotency import idempotent
 
 from .filters import IdFilter
 
@@ -80,6 +81,7 @@ class ClientRecordViewSet(
     def get_object(self):
         return access.record_for_user(self.request.user, self.model, self.kwargs["pk"])
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         if not access.can_create_client(request.user):  # facility staff record nothing here
             raise PermissionDenied
@@ -169,6 +171,7 @@ class TracingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self.get_serializer(self.get_queryset().get(pk=tracing.pk)).data)
 
     @extend_schema(request=TracingAttemptSerializer, responses={201: TracingAttemptSerializer})
+    @idempotent  # above @action, which would replace the header's schema
     @action(detail=True, methods=["post"])
     def attempts(self, request, pk=None):
         """Log an attempt to reach the client (method, outcome, note)."""

@@ -118,7 +118,7 @@ def test_the_reviewer_corrects_the_mapping(page_as, supervisor, group_a1):
     client_import.refresh_from_db()
     assert client_import.mapping == {"0": "full_name", "1": "sex", "2": "date_of_birth", "3": "consent_date"}
     body = c.get(f"/clients/import/{client_import.pk}/").content.decode()
-    assert "Tidak ada kolom untuk" not in body and "<td>Ani</td>" in body
+    assert "Tidak ada kolom untuk" not in body and '<td data-label="Nama lengkap">Ani</td>' in body
 
     # One field for two columns is refused in place, and nothing is kept.
     r = c.post(f"/clients/import/{client_import.pk}/", review_data(client_import, "commit", column_1="full_name"))

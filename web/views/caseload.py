@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from cases import access
 from cases.models import Role
+from outreach.models import Urgency
 from reports import caseload, empowerment, incidents, indicators
 from reports.scope import resolve
 
@@ -49,6 +50,9 @@ def caseload_review(request):
     scope, query, errors, sites = _scope(request)
     site = scope.site
     figures = indicators.page_figures(user, scope)  # one pass over the facts for both
+    incident_figures = incidents.incident_report(user, scope)
+    for row in incident_figures["by_urgency"]:
+        row["urgency_label"] = Urgency(row["urgency"]).label  # the report speaks in codes
     context = {
         "site": site,
         "scope": scope,
@@ -62,7 +66,7 @@ def caseload_review(request):
         "definitions": caseload.caseload_definitions(user, scope),
         "indicators": figures[0],
         "cascade": figures[1],
-        "incidents": incidents.incident_report(user, scope),
+        "incidents": incident_figures,
         "empowerment": empowerment.for_page(empowerment.empowerment_report(user, scope)),
         "query": query,
     }

@@ -27,6 +27,7 @@ from ..forms import (
     apply_service_errors,
     client_form_class,
 )
+from ..labels import field_label
 from .common import page
 
 PAGE_SIZE = 50
@@ -120,11 +121,7 @@ def client_detail(request, pk):
     client = _client_row(user, pk)
     audit.log_client_read(client)  # every read of a client's detail is logged, as in the API
     readable = access.client_readable_fields(user)
-    fields = [
-        (Client._meta.get_field(name).verbose_name, _display(client, name))
-        for name in readable
-        if name not in _NOT_LISTED
-    ]
+    fields = [(field_label(Client, name), _display(client, name)) for name in readable if name not in _NOT_LISTED]
     number = _page_number(request)
     total, events = client_timeline(user, client, offset=(number - 1) * TIMELINE_PAGE_SIZE, limit=TIMELINE_PAGE_SIZE)
     records = access.clients_for_records(user).filter(pk=client.pk).exists()

@@ -24,6 +24,7 @@ from referrals.api import age_on
 from referrals.models import Referral, ReferralEvent
 
 from ..forms import REFERRAL_ACTION_FORMS, ReferralFilterForm, ReferralForm, apply_service_errors
+from ..labels import field_label
 from .common import page
 
 PAGE_SIZE = 30
@@ -108,6 +109,18 @@ def referral_create(request):
     return render(request, "web/referrals/referral_form.html", {"form": form, "client": client})
 
 
+@page
+def referral_services(request):
+    """The service field of a new referral for the facility chosen (htmx swaps it in)."""
+    if not access.can_create_referral(request.user):
+        raise Http404
+    initial = {"to_facility": request.GET.get("to_facility", ""), "service": request.GET.get("service", "")}
+    form = ReferralForm(user=request.user, initial=initial)
+    if initial["service"] not in {code for code, _label in form.fields["service"].widget.choices}:
+        form.initial["service"] = ""  # the new facility does not offer it: choose again
+    return render(request, "web/referrals/_service_field.html", {"field": form["service"]})
+
+
 def _referral_row(user, pk):
     """The referral as the API shows it (404 if out of reach), loading only what `user` may read."""
     referral = access.referral_for_user(user, pk)
@@ -178,9 +191,7 @@ def _render_detail(request, referral, readable, *, sides=None, bound=None):
             "age": age_on(client.date_of_birth, timezone.localdate()),
         },
         "fields": [
-            (Referral._meta.get_field(name).verbose_name, _display(referral, name))
-            for name in readable
-            if name not in _NOT_LISTED
+            (field_label(Referral, name), _display(referral, name)) for name in readable if name not in _NOT_LISTED
         ],
         "show_actors": "from_user" in readable,
         # The slip carries the facility link: for the sending side, once sent and until cancelled.
