@@ -7,7 +7,7 @@ def duplicate_fields_optional(result, generator, request, public):
     """The duplicate flag is sent to supervisors and admins only (SPEC §12.5): in responses
     it may be absent, so it is not `required`."""
     schemas = result.get("components", {}).get("schemas", {})
-    for name in ("Client", "PatchedClient"):
+    for name in ("Client", "PatchedClient", "ClientDetail", "PatchedClientDetail"):
         component = schemas.get(name)
         if component is None:
             continue

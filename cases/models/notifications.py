@@ -17,6 +17,10 @@ class NotificationKind(models.TextChoices):
     REFERRAL_OVERDUE = "referral_overdue", _("Referral overdue")
     INCIDENT_BREACH = "incident_breach", _("Incident target missed")
     BREAK_GLASS = "break_glass", _("Emergency access to a client")
+    ASSESSMENT_DUE = "assessment_due", _("Assessment due")
+    REVIEW_DUE = "review_due", _("Case review due")
+    ACTION_DUE = "action_due", _("Plan action due")
+    TRANSFER_REQUESTED = "transfer_requested", _("Transfer requested")
 
 
 class NotificationChannel(models.TextChoices):

@@ -84,6 +84,15 @@ class Site(models.Model):
     quiet_hours_end = models.TimeField(
         _("quiet hours end"), default="07:00", help_text=_("No SMS to clients between start and end; equal: none.")
     )
+    # The case cycle (SPEC §12.2) and offline field work (§12.6).
+    review_months = models.PositiveSmallIntegerField(
+        _("months between case reviews"), default=3, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    offline_days = models.PositiveSmallIntegerField(
+        _("days a phone keeps offline data without a sync"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
     client_sms_template = models.CharField(
         _("client reminder text"),
         max_length=320,
@@ -266,6 +275,18 @@ def name_key(full_name):
     return re.sub(r"[^\w]+", " ", full_name.casefold()).strip()
 
 
+class ClosureReason(models.TextChoices):
+    """Why a case is closed (terminasi, SPEC §12.2)."""
+
+    GOALS_MET = "goals_met", _("Goals met")
+    MOVED = "moved", _("Moved away")
+    DECEASED = "deceased", _("Deceased")
+    REFUSED = "refused", _("Refused further support")
+    LTFU = "ltfu", _("Lost to follow-up")
+    TRANSFERRED = "transferred", _("Transferred to another centre")
+    OTHER = "other", _("Other")
+
+
 class Client(models.Model):
     """A person accompanied by the programme. `code` stands in for the name everywhere it can."""
 
@@ -315,6 +336,11 @@ class Client(models.Model):
         "cases.Refill", models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
     next_refill_due = models.DateField(_("next refill due"), null=True, blank=True, editable=False)
+    # Set by closing the case (SPEC §12.2), cleared by reopening it; the history is kept apart.
+    closed_on = models.DateField(_("case closed on"), null=True, blank=True, editable=False)
+    closure_reason = models.CharField(
+        _("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True, editable=False
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
