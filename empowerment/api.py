@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from cases import access as cases_access
 from cases import audit
 from cases.api.filters import IdFilter
+from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import Client
 
 from . import access, services
@@ -37,7 +38,7 @@ def _user(serializer):
 # --- programmes -----------------------------------------------------------------------------------
 
 
-class ProgrammeSerializer(serializers.ModelSerializer):
+class ProgrammeSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ProgrammeKind.choices)
 
     class Meta:
@@ -106,7 +107,7 @@ class OthersSerializer(serializers.Serializer):
     health_workers = serializers.IntegerField(min_value=0, max_value=MAX_OTHERS, default=0)
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     attendees = serializers.PrimaryKeyRelatedField(
         many=True,
         queryset=Client.objects.none(),
@@ -163,7 +164,7 @@ class SessionViewSet(ListRetrieveCreateUpdate):
 # --- enrolments --------------------------------------------------------------------------------------
 
 
-class EnrolmentSerializer(serializers.ModelSerializer):
+class EnrolmentSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True)
     income_before = serializers.ChoiceField(choices=IncomeBand.choices, required=False, allow_blank=True)
     income_after = serializers.ChoiceField(choices=IncomeBand.choices, required=False, allow_blank=True)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from cases import access as cases_access
 from cases.api.filters import IdFilter
+from cases.api.reads import ClientReadsLogged
 from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import Client, User
 from fieldsync.idempotency import idempotent
@@ -32,13 +33,15 @@ ID = "[0-9]{1,18}"
 
 
 class ListRetrieveCreateUpdate(
+    ClientReadsLogged,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Outreach records are corrected, never deleted."""
+    """Outreach records are corrected, never deleted. Each names clients: every answer is
+    logged as reads of them (ClientReadsLogged)."""
 
     lookup_value_regex = ID
 
@@ -94,6 +97,8 @@ class ClientRecordFilter(django_filters.FilterSet):
 
 
 class VisitViewSet(ListRetrieveCreateUpdate):
+    client_read_what = "visit"
+
     serializer_class = VisitSerializer
     filterset_class = ClientRecordFilter
 
@@ -151,6 +156,9 @@ class MeetingFilter(django_filters.FilterSet):
 
 
 class MeetingViewSet(ListRetrieveCreateUpdate):
+    client_read_what = "meeting"
+    client_keys = ("attendees",)
+
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilter
 
@@ -192,8 +200,14 @@ class ServiceRecordSerializer(RefuseUnwritableMixin, serializers.ModelSerializer
 
 
 class ServiceRecordViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ClientReadsLogged,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
+    client_read_what = "service_record"
+
     serializer_class = ServiceRecordSerializer
     filterset_class = ClientRecordFilter
     lookup_value_regex = ID
@@ -313,6 +327,8 @@ class IncidentFilter(django_filters.FilterSet):
 
 
 class IncidentViewSet(ListRetrieveCreateUpdate):
+    client_read_what = "incident"
+
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
 

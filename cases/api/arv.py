@@ -24,6 +24,7 @@ from cases.models import (
 from fieldsync.idempotency import idempotent
 
 from .filters import IdFilter
+from .reads import ClientReadsLogged
 
 
 class ClientRecordSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
@@ -66,7 +67,11 @@ class ClientRecordFilter(django_filters.FilterSet):
 
 
 class ClientRecordViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    ClientReadsLogged,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Clinical records: listed and created, never deleted."""
 
@@ -92,12 +97,14 @@ class ClientRecordViewSet(
 
 
 class RefillViewSet(ClientRecordViewSet):
+    client_read_what = "refill"
     serializer_class = RefillSerializer
     model = Refill
     record_service = staticmethod(services.refill_record)
 
 
 class ViralLoadViewSet(ClientRecordViewSet):
+    client_read_what = "viral_load"
     serializer_class = ViralLoadSerializer
     model = ViralLoad
     record_service = staticmethod(services.viral_load_record)
@@ -140,8 +147,10 @@ class TracingFilter(django_filters.FilterSet):
     claimed_by = IdFilter(field_name="claimed_by")
 
 
-class TracingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TracingViewSet(ClientReadsLogged, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tracing tasks, opened by the reminder scan when a refill is 7 days late."""
+
+    client_read_what = "tracing"
 
     serializer_class = TracingSerializer
     filterset_class = TracingFilter

@@ -153,3 +153,60 @@ def test_truncate_of_the_access_log_is_refused(client_a):
         finally:
             cursor.execute("SET basodara.allow_access_log_truncate = on")
     assert AccessLog.objects.exists()
+
+
+# --- records that name clients (ClientReadsLogged) ---------------------------------------------
+
+
+def test_a_record_list_logs_the_clients_its_rows_name_in_one_insert(as_user, worker, client_a, facility_a):
+    today = datetime.date.today()
+    for days in (60, 30):
+        services.refill_record(
+            actor=worker,
+            client=client_a,
+            facility=facility_a,
+            pickup_date=today - datetime.timedelta(days=days),
+            days_supplied=30,
+        )
+    api = as_user(worker)
+    r = api.get("/api/v1/refills/")
+    assert r.status_code == 200 and len(r.json()["results"]) == 2
+    # Two rows of one client: one read of that client, kind list.
+    logged = reads(worker, "list")
+    assert list(logged.values_list("client_id", "object_type")) == [(client_a.pk, "cases.client.refill")]
+    refill = r.json()["results"][0]["id"]
+    assert api.get(f"/api/v1/refills/{refill}/").status_code == 200
+    assert reads(worker, "detail").filter(client_id=client_a.pk, object_type="cases.client.refill").count() == 1
+
+
+def test_the_answer_to_a_record_write_is_a_read(as_user, worker, client_a, facility_a):
+    r = as_user(worker).post(
+        "/api/v1/refills/",
+        {
+            "client": client_a.pk,
+            "facility": facility_a.pk,
+            "pickup_date": str(datetime.date.today()),
+            "days_supplied": 30,
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    assert reads(worker, "detail").filter(client_id=client_a.pk, object_type="cases.client.refill").count() == 1
+
+
+def test_a_meeting_logs_each_attendee_it_names_and_a_refusal_logs_nothing(
+    as_user, volunteer, worker, group_a1, client_a
+):
+    api = as_user(volunteer)
+    r = api.post(
+        "/api/v1/meetings/",
+        {"support_group": group_a1.pk, "date": str(datetime.date.today()), "topic": "ARV", "attendees": [client_a.pk]},
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    assert list(reads(volunteer, "detail").values_list("client_id", "object_type")) == [
+        (client_a.pk, "cases.client.meeting")
+    ]
+    # Refused (not found): nothing sent, nothing logged.
+    assert as_user(worker).get("/api/v1/visits/999999/").status_code == 404
+    assert not reads(worker).exists()
