@@ -21,6 +21,7 @@ from django.utils.translation import trans_real
 from cases import reminders
 from cases import services as case_services
 from cases.models import Client, ClientImport, Notification
+from empowerment import services as empowerment_services
 from outreach import services as outreach_services
 from referrals import links
 from referrals import services as referral_services
@@ -110,7 +111,7 @@ def choice_codes():
 
 
 @pytest.fixture
-def world(client_a, worker, volunteer, supervisor, facility_a, facility_staff, admin_user):
+def world(client_a, worker, volunteer, supervisor, group_a1, facility_a, facility_staff, admin_user):
     Client.objects.filter(pk=client_a.pk).update(consent_share=True)
     client_a.refresh_from_db()
     today = timezone.localdate(timezone=client_a.site.tzinfo)
@@ -144,6 +145,25 @@ def world(client_a, worker, volunteer, supervisor, facility_a, facility_staff, a
         actor=volunteer, client=client_a, to_facility=facility_a, service="vct", reason="Tes ulang", urgency="high"
     )
     referral = referral_services.referral_transition(action="send", referral=referral, actor=volunteer)
+    programme = empowerment_services.programme_create(
+        actor=supervisor,
+        site=supervisor.site,
+        kind="economic",
+        name="Kelompok Usaha Bersama",
+        start_date=today - datetime.timedelta(days=60),
+        facilitator=worker,
+        support_group=group_a1,
+    )
+    enrolment = empowerment_services.enrolment_create(
+        actor=supervisor, programme=programme, client=client_a, enrolled_on=programme.start_date
+    )
+    session = empowerment_services.session_record(
+        actor=supervisor,
+        programme=programme,
+        date=today - datetime.timedelta(days=7),
+        topic="Pembukuan",
+        attendees=[client_a],
+    )
     importer = BrowserClient()
     importer.force_login(supervisor)
     importer.post("/clients/import/", {"file": SimpleUploadedFile("daftar.csv", csv_bytes([import_row("Nur Aini")]))})
@@ -153,6 +173,9 @@ def world(client_a, worker, volunteer, supervisor, facility_a, facility_staff, a
         "referral": referral,
         "incident": incident,
         "import": ClientImport.objects.latest("id"),
+        "programme": programme,
+        "session": session,
+        "enrolment": enrolment,
         "tracing": client_a.tracings.first() if hasattr(client_a, "tracings") else None,
     }
 
@@ -166,6 +189,13 @@ def page_paths(world):
         "visit-create": client.pk,
         "refill-create": client.pk,
         "client-access-log": client.pk,
+        "client-status": client.pk,
+        "programme-detail": world["programme"].pk,
+        "programme-edit": world["programme"].pk,
+        "session-create": world["programme"].pk,
+        "enrolment-create": world["programme"].pk,
+        "session-edit": world["session"].pk,
+        "enrolment-outcome": world["enrolment"].pk,
         "client-import": world["import"].pk,
         "referral-detail": referral.pk,
         "referral-slip": referral.pk,
@@ -179,6 +209,8 @@ def page_paths(world):
             continue
         if name == "referral-link":
             paths[name] = links.path_for(referral)
+        elif name == "indicator-clients":
+            paths[name] = "/caseload/indicators/HIV.IND.27/"
         elif "pk" in str(pattern.pattern) or "<id:pk>" in str(pattern.pattern):
             paths[name] = "/" + str(pattern.pattern).replace("<id:pk>", str(ids[name])).lstrip("^").rstrip("$")
             paths[name] = re.sub(r"\(\?P<pk>[^)]*\)", str(ids[name]), paths[name])
@@ -192,6 +224,7 @@ def page_paths(world):
 def test_every_page_is_listed(world):
     paths = page_paths(world)
     assert {"home", "client-list", "client-detail", "referral-slip", "referral-link", "caseload"} <= set(paths)
+    assert {"client-status", "programme-detail", "session-edit", "indicator-clients"} <= set(paths)
     assert all("<" not in p and "(" not in p for p in paths.values()), paths
 
 
