@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import json
 
+from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
@@ -242,7 +243,14 @@ def log_created(model, pairs):
 
 
 def _is_logged(sender):
-    return sender._meta.app_label in LOGGED_APPS and sender._meta.label_lower not in UNLOGGED_MODELS
+    meta = sender._meta
+    return (
+        meta.app_label in LOGGED_APPS
+        and meta.label_lower not in UNLOGGED_MODELS
+        # A migration's historical model is not the app's: its tables may lack today's columns,
+        # the log's among them; and what a migration writes is no user's act.
+        and django_apps.all_models[meta.app_label].get(meta.model_name) is sender
+    )
 
 
 def _remember_old_values(sender, instance, raw=False, **kwargs):
