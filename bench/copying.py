@@ -73,6 +73,18 @@ def copy_rows(cursor, table, columns, rows):
         copy.write(block.getvalue())
 
 
+def model_defaults(model, columns):
+    """The model's other NOT NULL columns that Django fills by itself (a default, or the empty
+    string of a text field), with that value: so that a column added to the model later needs
+    no change to the generator (Django's defaults live in Python, not in the table)."""
+    return {
+        field.column: field.get_default()
+        for field in model._meta.concrete_fields
+        if field.column not in columns
+        and (field.has_default() or (not field.null and field.empty_strings_allowed))
+    }
+
+
 def copy_lines(cursor, table, columns, lines, label=None):
     """COPY pre-formatted text lines (each ending in a newline) into `table`."""
     progress = Progress(label or f"COPY {table}", len(lines))

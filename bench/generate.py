@@ -44,7 +44,7 @@ import django  # noqa: E402
 django.setup()
 
 from activity import add_access_log, add_referrals, add_visits  # noqa: E402
-from copying import Clock, Progress, copy_lines, copy_rows, copy_text  # noqa: E402
+from copying import Clock, Progress, copy_lines, copy_rows, copy_text, model_defaults  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.management.color import no_style  # noqa: E402
@@ -105,6 +105,8 @@ CLIENT_COLUMNS = (
 )  # fmt: skip
 REFILL_COLUMNS = ("id", "pickup_date", "days_supplied", "next_due", "missed_doses", "returned_to_treatment",
                   "created_at", "client_id", "facility_id", "recorded_by_id")  # fmt: skip
+CLIENT_DEFAULTS = model_defaults(Client, CLIENT_COLUMNS)
+CLIENT_COLUMNS += tuple(CLIENT_DEFAULTS)
 VIRAL_LOAD_COLUMNS = ("id", "client_id", "sample_date", "copies_per_ml", "suppressed", "recorded_by_id", "created_at")
 # Site settings at their defaults (cases.Site): what the windows below are cut against.
 UPCOMING_DAYS, MISSED_DAYS, TRACING_DAYS, LTFU_DAYS = 3, 1, 7, 28
@@ -141,18 +143,14 @@ def stamp(day, hour=2):
 def add_organisation(cur, rng, now):
     """The site, its facilities, 500 users and the support groups; returns who is who."""
     site_id = 1
-    copy_rows(
-        cur,
-        Site._meta.db_table,
-        [
-            "id", "name", "code", "timezone", "ltfu_days", "refill_upcoming_days", "refill_missed_days",
-            "tracing_days", "quiet_hours_start", "quiet_hours_end", "client_sms_template",
-        ],
-        [(
-            site_id, SITE_NAME, SITE_CODE, SITE_TZ, LTFU_DAYS, UPCOMING_DAYS, MISSED_DAYS, TRACING_DAYS,
-            "21:00", "07:00", "Halo {nickname}, jangan lupa jadwal kontrol Anda tanggal {date} di {facility}.",
-        )],
-    )  # fmt: skip
+    site = {
+        "id": site_id, "name": SITE_NAME, "code": SITE_CODE, "timezone": SITE_TZ, "ltfu_days": LTFU_DAYS,
+        "refill_upcoming_days": UPCOMING_DAYS, "refill_missed_days": MISSED_DAYS, "tracing_days": TRACING_DAYS,
+        "quiet_hours_start": "21:00", "quiet_hours_end": "07:00",
+        "client_sms_template": "Halo {nickname}, jangan lupa jadwal kontrol Anda tanggal {date} di {facility}.",
+    }  # fmt: skip
+    site.update(model_defaults(Site, site))  # every other setting at its default
+    copy_rows(cur, Site._meta.db_table, list(site), [tuple(site.values())])
 
     # Facilities: the site's ARV places, a centre service, two outside the site.
     facilities = (
@@ -344,6 +342,7 @@ def add_clients(cur, rng, org, args, today):
             "art_facility_id": facility,
             "site_id": org["site_id"],
         }
+        client = {**CLIENT_DEFAULTS, **client}
         client_lines.append("\t".join(copy_text(client[column]) for column in CLIENT_COLUMNS) + "\n")
         previous_due = None
         for pickup, days in chain:

@@ -141,6 +141,12 @@ def _scoped_clients(user, codename_user, codename_group) -> QuerySet:
     return qs.none()
 
 
+def has_personal_reach(user) -> bool:
+    """Social workers and volunteers reach their own clients only (hundreds, where a
+    supervisor reaches the site's thousands): lists may read such a reach as ids first."""
+    return role_of(user) in (Role.SOCIAL_WORKER, Role.VOLUNTEER)
+
+
 def clients_visible_to(user) -> QuerySet:
     return _scoped_clients(user, VIEW, VIEW)
 

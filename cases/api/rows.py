@@ -26,17 +26,35 @@ def readable_fields(user) -> tuple:
 class CountedRows:
     """What the list paginates: the filtered clients, counted as they are and sliced as rows
     with their follow-up figures. Django keeps the figures' join to each client's site in
-    a COUNT that does not need it; at 100 000 clients that join doubles the count."""
+    a COUNT that does not need it; at 100 000 clients that join doubles the count.
 
-    def __init__(self, clients, fields):
+    With `ids_first` (a personal reach: a social worker's or volunteer's few hundred clients)
+    the reach is read once, as its ordered ids, instead of twice (the COUNT and the page each
+    evaluating the grants): the count is their number and the page is read by primary key."""
+
+    def __init__(self, clients, fields, *, ids_first=False):
         self.clients = clients
-        self.rows = values(selectors.client_rows(clients), fields)
+        self.fields = fields
+        self.ids_first = ids_first
+        self._ids = None
+
+    def ids(self) -> list:
+        if self._ids is None:
+            self._ids = list(self.clients.values_list("pk", flat=True))
+        return self._ids
 
     def count(self):
-        return self.clients.count()
+        return len(self.ids()) if self.ids_first else self.clients.count()
 
     def __getitem__(self, key):
-        return self.rows[key]
+        if not self.ids_first:
+            return values(selectors.client_rows(self.clients), self.fields)[key]
+        page = self.ids()[key]
+        if not page:
+            return []
+        by_pk = Client.objects.filter(pk__in=page).order_by()
+        found = {row["id"]: row for row in values(selectors.client_rows(by_pk), self.fields)}
+        return [found[pk] for pk in page if pk in found]
 
 
 def values(clients, fields):

@@ -71,7 +71,8 @@ class ClientViewSet(ReadCreateUpdateViewSet):
     def list(self, request, *args, **kwargs):
         fields = rows.readable_fields(request.user)
         clients = self.filter_queryset(access.clients_visible_to(request.user))
-        page = self.paginate_queryset(rows.CountedRows(clients, fields))
+        counted = rows.CountedRows(clients, fields, ids_first=access.has_personal_reach(request.user))
+        page = self.paginate_queryset(counted)
         data = audit.log_rows(rows.client_data(page, fields), kind=AccessKind.LIST)
         return self.get_paginated_response(data)
 

@@ -363,3 +363,32 @@ def test_client_list_query_count_is_constant(
         many, body = _list_queries(api, "/api/v1/clients/")
     assert body["count"] == 50 and len(body["results"]) == 50
     assert few == many
+
+
+@pytest.mark.parametrize("who", ["worker", "volunteer"])
+def test_personal_reach_pages_like_the_site(request, as_user, supervisor, worker, volunteer, group_a1, who):
+    """A social worker's or volunteer's list reads its reach once, as ordered ids (cases.api.rows):
+    the pages, their order, the count and every figure are what a supervisor reads of the
+    same clients."""
+    for i in range(7):
+        make_client(
+            actor=supervisor,
+            full_name=f"Klien {i}",
+            assigned_social_worker=worker,
+            companion=volunteer,
+            support_groups=[group_a1],
+        )
+    mine = as_user(request.getfixturevalue(who))
+    site = as_user(supervisor)
+    seen = []
+    for page in (1, 2, 3):
+        url = f"/api/v1/clients/?page_size=3&page={page}"
+        body = mine.get(url).json()
+        assert body["count"] == 7
+        theirs = {row["id"]: row for row in site.get(url).json()["results"]}
+        for row in body["results"]:
+            assert {k: theirs[row["id"]][k] for k in row} == row
+        seen += [row["code"] for row in body["results"]]
+    assert seen == sorted(seen)  # by code, as every list
+    assert len(seen) == len(set(seen)) == 7
+    assert mine.get("/api/v1/clients/?page_size=3&page=4").status_code == 404
