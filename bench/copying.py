@@ -80,8 +80,7 @@ def model_defaults(model, columns):
     return {
         field.column: field.get_default()
         for field in model._meta.concrete_fields
-        if field.column not in columns
-        and (field.has_default() or (not field.null and field.empty_strings_allowed))
+        if field.column not in columns and (field.has_default() or (not field.null and field.empty_strings_allowed))
     }
 
 
