@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import (
+    AccessAction,
+    AccessLog,
     Client,
     ClientGroupObjectPermission,
     ClientImport,
@@ -359,7 +361,6 @@ def can_review_break_glass(user) -> bool:
 
 def break_glass_entries_visible_to(user) -> QuerySet:
     """Emergency openings a supervisor reviews: their site's; admins all."""
-    from .models import AccessAction, AccessLog
 
     entries = AccessLog.objects.filter(action=AccessAction.BREAK_GLASS)
     if not can_review_break_glass(user):

@@ -23,6 +23,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.utils import timezone
 
 from .models import AccessAction, AccessKind, AccessLog, Client
+from .security import client_ip
 
 _current_request = contextvars.ContextVar("basodara_request", default=None)
 # Outside a request (a command, a task) the code that acts on a user's behalf says so.
@@ -36,7 +37,6 @@ UNLOGGED_MODELS = {
     "cases.clientuserobjectpermission",
     "cases.clientgroupobjectpermission",
 }
-LOGGED_APPS = {"cases", "outreach", "referrals", "empowerment"}
 
 
 class AuditContextMiddleware:
@@ -69,7 +69,6 @@ def _who_and_where():
     if request is None:
         return _current_actor.get(), None
     # DRF sets the authenticated user on the underlying request too (token or session).
-    from .security import client_ip
 
     user = getattr(request, "user", None)
     user = user if user is not None and user.is_authenticated else None
@@ -245,7 +244,9 @@ def log_created(model, pairs):
 def _is_logged(sender):
     meta = sender._meta
     return (
-        meta.app_label in LOGGED_APPS
+        # Each app says whether its records are logged (`access_logged` on its AppConfig):
+        # this module names no app above it.
+        getattr(django_apps.app_configs.get(meta.app_label), "access_logged", False)
         and meta.label_lower not in UNLOGGED_MODELS
         # A migration's historical model is not the app's: its tables may lack today's columns,
         # the log's among them; and what a migration writes is no user's act.

@@ -12,6 +12,7 @@ import hmac
 from functools import cache
 
 from cryptography.fernet import Fernet, MultiFernet
+from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -71,6 +72,4 @@ class EncryptedCharField(models.TextField):
         return encrypt(value)
 
     def formfield(self, **kwargs):
-        from django import forms
-
         return super().formfield(**{"form_class": forms.CharField, "max_length": self.plain_max_length, **kwargs})

@@ -17,7 +17,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases import audit
-from cases.models import Client, ClientStatus, Notification, NotificationChannel, NotificationKind, Role, Site, Tracing
+from cases.models import (
+    AccessLog,
+    Client,
+    ClientStatus,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    Refill,
+    Role,
+    Site,
+    Tracing,
+)
 from cases.selectors import ltfu_due_cutoff
 
 _scans = []
@@ -227,8 +238,6 @@ def _open_tracings(clients, today) -> int:
 
 
 def _render_refill(notification) -> str:
-    from cases.models import Refill
-
     refill = Refill.objects.select_related("client__site", "facility").get(pk=notification.subject_id)
     client = refill.client
     due = date_format(refill.next_due, "d/m/Y")
@@ -254,8 +263,6 @@ register_renderer(REFILL, _render_refill)
 
 
 def _render_break_glass(notification) -> str:
-    from cases.models import AccessLog
-
     entry = AccessLog.objects.select_related("user").get(pk=notification.subject_id)
     client = Client.objects.only("code").get(pk=entry.client_id)
     return _("Emergency access: %(user)s opened client %(code)s for 24 hours. Reason: %(reason)s") % {

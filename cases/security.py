@@ -14,6 +14,8 @@ import ipaddress
 from urllib.parse import quote
 
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
@@ -24,6 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+
+from . import access
 
 
 def _valid_ip(value):
@@ -52,8 +56,6 @@ def client_ip(request):
 def locked_until(request, username):
     """When the lock on `username` or on the request's address ends, or None if neither
     is locked (asked of django-axes; the time is its last counted failure + the cool-off)."""
-    from axes.handlers.proxy import AxesProxyHandler
-    from axes.models import AccessAttempt
 
     username = str(username or "")[:150]
     if AxesProxyHandler.is_allowed(request, {"username": username}):
@@ -151,8 +153,6 @@ SECOND_FACTOR_OPEN_PATHS = ("/2fa/", "/logout/", "/login/", "/i18n/", "/static/"
 
 
 def needs_second_factor(user) -> bool:
-    from . import access
-
     return settings.REQUIRE_2FA and access.role_of(user) in SECOND_FACTOR_ROLES
 
 

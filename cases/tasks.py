@@ -4,8 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import reminders, services
-from .services.imports import ImportProgress
+from . import importing, reminders, services, tokens
 from .sms import GatewayError
 
 logger = logging.getLogger(__name__)
@@ -45,17 +44,17 @@ def expire_client_shares():
 def expire_client_imports():
     """Periodic: wipe the files of client imports nobody finished within a day (they hold
     client data). Idempotent."""
-    return services.client_imports_expire()
+    return importing.client_imports_expire()
 
 
 # A file of 5000 clients takes minutes to register; the hard limit stays below the
-# import's lease (services.imports.RUNNING_LEASE) and Redis's visibility timeout.
+# import's lease (importing.workflow.RUNNING_LEASE) and Redis's visibility timeout.
 @shared_task(acks_late=True, soft_time_limit=15 * 60, time_limit=16 * 60)
 def run_client_import(import_id):
     """Check and commit one uploaded client list, all or nothing. Idempotent: a second
     delivery of a finished or running import does nothing."""
-    with ImportProgress(import_id) as progress:
-        client_import = services.client_import_run(import_id=import_id, progress=progress)
+    with importing.ImportProgress(import_id) as progress:
+        client_import = importing.client_import_run(import_id=import_id, progress=progress)
     if client_import is not None:
         logger.info("client import %s: %s, %d created", import_id, client_import.status, client_import.created_count)
 
@@ -63,6 +62,4 @@ def run_client_import(import_id):
 @shared_task(acks_late=True)
 def expire_api_tokens():
     """Periodic: delete API tokens past their expiry (already refused). Idempotent."""
-    from cases import tokens
-
     return tokens.expire_tokens()

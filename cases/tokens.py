@@ -10,10 +10,13 @@ These are caught from the model signals, so every way of making the change (API,
 pages, admin, shell) ends the tokens, inside the same transaction.
 """
 
+from django.conf import settings
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from knox.models import AuthToken
 
 # A change of any of these ends the user's tokens.
 CREDENTIAL_FIELDS = ("password", "is_active", "role", "is_superuser", "is_staff", "site_id", "facility_id")
@@ -21,7 +24,6 @@ CREDENTIAL_FIELDS = ("password", "is_active", "role", "is_superuser", "is_staff"
 
 def revoke_all(user) -> int:
     """Delete every API token of `user`; how many there were."""
-    from knox.models import AuthToken
 
     deleted, _ = AuthToken.objects.filter(user_id=user.pk).delete()
     return deleted
@@ -41,7 +43,6 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
 def expire_tokens(*, now=None) -> int:
     """Delete expired tokens (they are refused anyway); how many."""
-    from knox.models import AuthToken
 
     deleted, _ = AuthToken.objects.filter(expiry__lt=now or timezone.now()).delete()
     return deleted
@@ -49,7 +50,6 @@ def expire_tokens(*, now=None) -> int:
 
 def issue(user):
     """A new token for `user`: (token string, expiry)."""
-    from knox.models import AuthToken
 
     instance, token = AuthToken.objects.create(user=user)
     return token, instance.expiry
@@ -83,15 +83,10 @@ def _revoke_on_change(sender, instance, created, raw=False, **kwargs):
 def _revoke_on_second_factor_reset(sender, instance, **kwargs):
     user_id = getattr(instance, "user_id", None)
     if user_id is not None:
-        from knox.models import AuthToken
-
         AuthToken.objects.filter(user_id=user_id).delete()
 
 
 def connect():
-    from django.conf import settings
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     pre_save.connect(_remember_credentials, sender=settings.AUTH_USER_MODEL, dispatch_uid="tokens-pre-save")
     post_save.connect(_revoke_on_change, sender=settings.AUTH_USER_MODEL, dispatch_uid="tokens-post-save")
     post_delete.connect(_revoke_on_second_factor_reset, sender=TOTPDevice, dispatch_uid="tokens-2fa-reset")

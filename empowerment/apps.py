@@ -8,6 +8,8 @@ class EmpowermentConfig(AppConfig):
     name = "empowerment"
     verbose_name = _("Empowerment")
     default_auto_field = "django.db.models.BigAutoField"
+    # Every change to its records is in the access log (cases.audit).
+    access_logged = True
 
     def seed_demo(self, *, site, today):
         """seed_demo's hook: the site's programmes, sessions and outcomes."""

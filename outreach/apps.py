@@ -8,6 +8,8 @@ class OutreachConfig(AppConfig):
     name = "outreach"
     verbose_name = _("Outreach")
     default_auto_field = "django.db.models.BigAutoField"
+    # Every change to its records is in the access log (cases.audit).
+    access_logged = True
 
     def ready(self):
         from . import reminders

@@ -8,6 +8,8 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
     default_auto_field = "django.db.models.BigAutoField"
+    # Every change to its records is in the access log (cases.audit).
+    access_logged = True
 
     def ready(self):
         from cases import reminders

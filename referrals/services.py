@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import access as cases_access
+from cases import audit
 from cases.exceptions import Conflict
 from cases.models import Client, FacilityKind, Role, User
 
@@ -258,7 +259,6 @@ def referrals_stop_for_withdrawn_consent(*, actor, client) -> int:
     cancelled (reason "consent withdrawn") and every link to an outside facility dies, also
     of referrals already closed; facility staff lose sight of the client through
     referrals.access. How many were cancelled."""
-    from cases import audit
 
     outside = Referral.objects.filter(client_id=client.pk).exclude(to_facility__kind=FacilityKind.CENTRE_SERVICE)
     cancelled = 0

@@ -9,6 +9,7 @@ programmes or clients: a site's report takes its one row, the national view ever
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from cases import access as cases_access
 from cases.models import Role
 from empowerment import access as empowerment_access
 from empowerment.models import (
@@ -179,7 +180,6 @@ def empowerment_report(user, scope) -> dict:
 
 def may_see_empowerment_page(user) -> bool:
     """The supervisor's view of the site's programmes with this report: supervisors, admins."""
-    from cases import access as cases_access
 
     return cases_access.role_of(user) in (Role.ADMIN, Role.SUPERVISOR)
 

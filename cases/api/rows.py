@@ -10,10 +10,11 @@ follows its field list; a column it computes differently belongs in both).
 from cases import access, selectors
 from cases.models import Client
 
+from .serializers import ClientSerializer
+
 
 def readable_fields(user) -> tuple:
     """The keys of a client row for `user`, in ClientSerializer's order."""
-    from .serializers import ClientSerializer
 
     readable = {
         *access.client_readable_fields(user),

@@ -1,6 +1,7 @@
 """Reading and checking client lists from the spreadsheets groups keep (CSV, XLSX).
 
-Nothing here writes. A file becomes a `Table` (its header row and data rows, numbered as
+The workflow (`workflow.py`: upload, review, the all-or-nothing commit, its progress and the
+clean-up) writes; the rest only reads. A file becomes a `Table` (its header row and data rows, numbered as
 the spreadsheet shows them); its columns are matched to client fields by their headers in
 Bahasa Indonesia or English (`guess_mapping`), which the person importing may correct;
 `check_rows` turns every row into the values `client_register` will be given, with the
@@ -16,8 +17,32 @@ from .columns import FIELDS, FIELDS_BY_NAME, REQUIRED_COLUMNS, guess_mapping, ma
 from .errors import CellError, ImportFileError
 from .files import MAX_FILE_BYTES, MAX_ROWS, Table, column_letter, file_kind, read_table
 from .rows import Plan, Row, check_rows
+from .workflow import (
+    ImportProgress,
+    ImportRowError,
+    client_import_check,
+    client_import_commit,
+    client_import_discard,
+    client_import_review,
+    client_import_run,
+    client_import_start,
+    client_import_table,
+    client_import_upload,
+    client_imports_expire,
+)
 
 __all__ = [
+    "ImportProgress",
+    "ImportRowError",
+    "client_import_check",
+    "client_import_commit",
+    "client_import_discard",
+    "client_import_review",
+    "client_import_run",
+    "client_import_start",
+    "client_import_table",
+    "client_import_upload",
+    "client_imports_expire",
     "FIELDS",
     "FIELDS_BY_NAME",
     "MAX_FILE_BYTES",

@@ -6,6 +6,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+import openpyxl
 from django.utils.translation import gettext as _
 
 from .cells import cell_text, is_blank
@@ -94,8 +95,6 @@ def _csv_rows(content):
 
 
 def _xlsx_rows(content, sheet):
-    import openpyxl
-
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())

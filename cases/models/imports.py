@@ -26,7 +26,7 @@ class ClientImport(models.Model):
     The row is the record of the import (who, when, which site, how many created and
     skipped) and, while it runs in a worker, its progress. The uploaded file is kept
     encrypted only while the import is open and emptied once it ends (see
-    cases.services.imports): it holds names, NIKs and HIV dates. Errors name a row, a
+    cases.importing.workflow): it holds names, NIKs and HIV dates. Errors name a row, a
     column and a rule, never a value from the file.
     """
 

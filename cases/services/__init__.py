@@ -6,18 +6,6 @@ from .arv import (
     tracing_record_attempt,
     viral_load_record,
 )
-from .imports import (
-    ImportRowError,
-    client_import_check,
-    client_import_commit,
-    client_import_discard,
-    client_import_review,
-    client_import_run,
-    client_import_start,
-    client_import_table,
-    client_import_upload,
-    client_imports_expire,
-)
 from .notifications import notification_deliver, notification_mark_read, notifications_enqueue_pending
 from .outcomes import client_status_change, client_status_now
 from .registry import (
@@ -40,19 +28,9 @@ from .registry import (
 
 __all__ = [
     "BREAK_GLASS_HOURS",
-    "ImportRowError",
     "client_assign",
     "client_break_glass",
     "client_check_new",
-    "client_import_check",
-    "client_import_commit",
-    "client_import_discard",
-    "client_import_review",
-    "client_import_run",
-    "client_import_start",
-    "client_import_table",
-    "client_import_upload",
-    "client_imports_expire",
     "client_register",
     "client_share",
     "client_share_revoke",

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cases import reminders
+from cases import queue, reminders
 from cases.models import ClientStatus, Notification, NotificationChannel, NotificationStatus
 from cases.sms import GatewayError, PermanentGatewayError, get_gateway
 
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # Beyond this many attempts a notification is cancelled rather than retried for ever.
 MAX_ATTEMPTS = 20
+# The Celery task that delivers one row (cases/tasks.py), published by name.
+DELIVER_TASK = "cases.tasks.deliver_notification"
 
 
 def quiet_hours_end(site, now):
@@ -117,8 +119,6 @@ def notifications_enqueue_pending(*, now=None, limit=5000) -> list:
     Rows enqueued recently or held by a live claim are left alone; anything a dead broker
     or worker dropped is picked up again by a later call.
     """
-    from cases.tasks import deliver_notification
-
     now = now or timezone.now()
     requeue_before = now - timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS)
     lease_start = now - timedelta(seconds=settings.NOTIFICATION_CLAIM_LEASE_SECONDS)
@@ -137,7 +137,7 @@ def notifications_enqueue_pending(*, now=None, limit=5000) -> list:
         def publish():
             for position, notification_id in enumerate(ids):
                 try:
-                    deliver_notification.delay(notification_id)
+                    queue.publish(DELIVER_TASK, notification_id)
                 except Exception:  # noqa: BLE001 — broker down: the rows wait for the next scan
                     logger.warning("broker unavailable; %d notifications wait for the next scan", len(ids) - position)
                     Notification.objects.filter(pk__in=ids[position:], sent_at__isnull=True).update(enqueued_at=None)

@@ -12,8 +12,9 @@ from django.db.models import BigIntegerField, Q, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp import devices_for_user
 
-from cases import access, crypto
+from cases import access, audit, crypto, reminders, tokens
 from cases.exceptions import Conflict
 from cases.models import (
     OUT_OF_CARE,
@@ -166,7 +167,6 @@ def _flag_possible_duplicates(client):
     match = Q(name_key=client.name_key, date_of_birth=client.date_of_birth)
     if client.nik_hash:
         match |= Q(nik_hash=client.nik_hash)
-    from cases import audit
 
     others = Client.objects.filter(match, site_id=client.site_id).exclude(pk=client.pk)
     if audit.logged_update(others.filter(possible_duplicate=False), possible_duplicate=True) or others.exists():
@@ -408,7 +408,6 @@ SHARE_OBJECT_TYPE = "cases.client.share"
 def _log_share(action, client_id, user_id, *, fields=(), reason="", rows=None):
     """A share made, revoked or expired, in the client's access log: the object is the user
     the client was lent to."""
-    from cases import audit
 
     who, ip = audit._who_and_where()
     audit.insert_entries(
@@ -460,7 +459,6 @@ BREAK_GLASS_HOURS = 24
 def client_break_glass(*, actor, client, reason) -> ClientUserObjectPermission:
     """Open a client outside one's reach in an emergency (SPEC §7): read access for 24 hours,
     logged with the reason, and the site's supervisors told through the outbox."""
-    from cases import audit, reminders
 
     reason = (reason or "").strip()
     if len(reason) < 10:
@@ -501,9 +499,6 @@ def user_reset_second_factor(*, actor, user) -> int:
     """An admin resets a user's second factor (a lost phone): every authenticator device of
     the user goes (the next sign-in enrols a new one) and, with them, every API token
     (cases.tokens); the reset is in the access log. How many devices there were."""
-    from django_otp import devices_for_user
-
-    from cases import audit, tokens
 
     if not access.is_admin(actor):
         raise PermissionDenied

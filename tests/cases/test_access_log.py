@@ -3,10 +3,12 @@
 import datetime
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, InternalError, connection, transaction
 from django.utils import timezone
 
-from cases.models import AccessLog
+from cases import audit
+from cases.models import AccessLog, Client
 
 
 def entries(client):
@@ -152,3 +154,17 @@ def test_admin_offers_no_change_or_delete(client, admin_user, client_a):
     assert r.status_code == 200 and b'value="delete_selected"' not in r.content
     entry = AccessLog.objects.first()
     assert client.post(f"/admin/cases/accesslog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_every_app_whose_records_name_a_client_is_logged():
+    """Apps say themselves that their records are logged (AppConfig.access_logged, so that
+    cases/audit.py names no app above it): none whose models point at a client may forget."""
+    forgot = sorted(
+        model._meta.label
+        for model in apps.get_models()
+        if any(getattr(f, "related_model", None) is Client for f in model._meta.get_fields() if f.concrete)
+        and model._meta.label_lower not in audit.UNLOGGED_MODELS
+        and not getattr(apps.get_app_config(model._meta.app_label), "access_logged", False)
+    )
+    assert not forgot, f"models naming a client whose app is not access_logged: {forgot}"
+    assert apps.get_app_config("outreach").access_logged  # the rule reads what apps declare

@@ -68,11 +68,11 @@ def test_key_rotation(client_a, settings):
 
 
 def test_key_rotation_covers_uploaded_client_lists(supervisor, settings):
-    from cases import services
+    from cases import importing
     from tests.factories import csv_bytes, people
 
     content = csv_bytes(people(2))
-    client_import = services.client_import_upload(
+    client_import = importing.client_import_upload(
         actor=supervisor, site=supervisor.site, file_name="a.csv", content=content
     )
     old = settings.FIELD_ENCRYPTION_KEY
@@ -81,7 +81,7 @@ def test_key_rotation_covers_uploaded_client_lists(supervisor, settings):
     call_command("rotate_field_encryption", stdout=open("/dev/null", "w"))
     settings.FIELD_ENCRYPTION_KEY = new
     client_import.refresh_from_db()
-    assert services.client_import_table(client_import).rows[0][1][0] == "Klien Impor 1"
+    assert importing.client_import_table(client_import).rows[0][1][0] == "Klien Impor 1"
 
 
 def test_production_requires_the_keys(tmp_path):

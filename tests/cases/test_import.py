@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from cases import crypto, importing, services
+from cases.importing import workflow as import_services
 from cases.models import AccessLog, Client, ClientCodeCounter, ClientImport, ImportStatus
-from cases.services import imports as import_services
 from tests.factories import IMPORT_HEADERS, csv_bytes, import_row, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -39,10 +39,10 @@ def counts():
 
 
 def upload(actor, content, name="daftar.csv", **review):
-    client_import = services.client_import_upload(actor=actor, site=actor.site, file_name=name, content=content)
+    client_import = importing.client_import_upload(actor=actor, site=actor.site, file_name=name, content=content)
     if review:
         mapping = {int(i): f for i, f in client_import.mapping.items()}
-        client_import = services.client_import_review(
+        client_import = importing.client_import_review(
             actor=actor,
             client_import=client_import,
             mapping=review.get("mapping", mapping),
@@ -533,7 +533,7 @@ def test_upload_keeps_the_file_encrypted_and_guesses_the_mapping(supervisor, gro
 def test_dry_run_writes_nothing(supervisor, group_a1, client_a):
     client_import = upload(supervisor, csv_bytes(people(5) + [import_row("Siti Rahmawati", born="17/05/1990")]))
     before = counts()
-    plan = services.client_import_check(actor=supervisor, client_import=client_import)
+    plan = importing.client_import_check(actor=supervisor, client_import=client_import)
     assert len(plan.rows) == 6 and not plan.has_errors and len(plan.warnings()) == 1
     assert counts() == before
 
@@ -541,7 +541,7 @@ def test_dry_run_writes_nothing(supervisor, group_a1, client_a):
 def test_commit_registers_every_row_through_client_register(supervisor, group_a1, volunteer, worker):
     rows = [import_row("Ani", companion="volunteer_a1", worker="worker_a", sms="ya")] + people(2)
     client_import = upload(supervisor, csv_bytes(rows), skip_duplicates=True)
-    client_import = services.client_import_start(actor=supervisor, client_import=client_import)
+    client_import = importing.client_import_start(actor=supervisor, client_import=client_import)
 
     assert client_import.status == ImportStatus.DONE
     assert client_import.created_codes == [
@@ -570,7 +570,7 @@ def test_duplicates_are_skipped_or_imported_flagged_never_merged(supervisor, gro
     same_nik = import_row("Nama Lain", nik=client_a.nik, born="01/01/1970")
     rows = [same_nik, import_row("Cici"), import_row("cici")]
 
-    skipped = services.client_import_start(
+    skipped = importing.client_import_start(
         actor=supervisor, client_import=upload(supervisor, csv_bytes(rows), skip_duplicates=True)
     )
     assert (skipped.created_count, skipped.skipped_rows) == (1, [2, 4])
@@ -578,7 +578,7 @@ def test_duplicates_are_skipped_or_imported_flagged_never_merged(supervisor, gro
     assert not Client.objects.filter(possible_duplicate=True).exists()
 
     rows = [same_nik, import_row("Dodi", sex="L"), import_row("dodi", sex="L")]
-    flagged = services.client_import_start(
+    flagged = importing.client_import_start(
         actor=supervisor, client_import=upload(supervisor, csv_bytes(rows), skip_duplicates=False)
     )
     assert (flagged.created_count, flagged.skipped_count) == (3, 0)
@@ -597,12 +597,12 @@ def test_a_bad_row_means_nothing_is_written(supervisor, group_a1):
     client_import = upload(supervisor, csv_bytes(rows), skip_duplicates=True)
     before = counts()
     with pytest.raises(ValidationError):
-        services.client_import_commit(
+        importing.client_import_commit(
             actor=supervisor,
-            plan=services.client_import_check(actor=supervisor, client_import=client_import),
+            plan=importing.client_import_check(actor=supervisor, client_import=client_import),
             skip_duplicates=True,
         )
-    client_import = services.client_import_start(actor=supervisor, client_import=client_import)
+    client_import = importing.client_import_start(actor=supervisor, client_import=client_import)
     assert client_import.status == ImportStatus.FAILED
     assert client_import.errors == [
         {
@@ -631,7 +631,7 @@ def test_a_failure_in_the_middle_of_the_commit_rolls_everything_back(supervisor,
         return real_register(**kwargs)
 
     monkeypatch.setattr(import_services, "client_register", register_fails_on_the_fourth)
-    client_import = services.client_import_start(actor=supervisor, client_import=client_import)
+    client_import = importing.client_import_start(actor=supervisor, client_import=client_import)
 
     assert len(calls) == 4
     assert client_import.status == ImportStatus.FAILED
@@ -653,10 +653,10 @@ def test_starting_twice_is_refused_and_running_twice_does_nothing(supervisor, gr
     from cases.exceptions import Conflict
 
     client_import = upload(supervisor, csv_bytes(people(2)), skip_duplicates=True)
-    services.client_import_start(actor=supervisor, client_import=client_import)
+    importing.client_import_start(actor=supervisor, client_import=client_import)
     with pytest.raises(Conflict):
-        services.client_import_start(actor=supervisor, client_import=client_import)
-    assert services.client_import_run(import_id=client_import.pk) is None
+        importing.client_import_start(actor=supervisor, client_import=client_import)
+    assert importing.client_import_run(import_id=client_import.pk) is None
     assert Client.objects.count() == 2
 
 
@@ -664,11 +664,11 @@ def test_a_large_file_goes_to_a_worker_by_id(supervisor, group_a1, monkeypatch, 
     from cases import tasks
 
     sent = []
-    monkeypatch.setattr(tasks.run_client_import, "delay", lambda *args: sent.append(args))
+    monkeypatch.setattr(tasks.run_client_import, "apply_async", lambda args, *a, **kw: sent.append(tuple(args)))
     monkeypatch.setattr(import_services, "INLINE_MAX_ROWS", 3)
     client_import = upload(supervisor, csv_bytes(people(4)), skip_duplicates=True)
     with django_capture_on_commit_callbacks(execute=True):
-        client_import = services.client_import_start(actor=supervisor, client_import=client_import)
+        client_import = importing.client_import_start(actor=supervisor, client_import=client_import)
     assert client_import.status == ImportStatus.QUEUED and Client.objects.count() == 0
     assert sent == [(client_import.pk,)]  # the id only: no names, no file
 
@@ -685,14 +685,14 @@ def test_a_broker_outage_returns_the_import_to_review(
 ):
     from cases import tasks
 
-    def broker_down(*args):
+    def broker_down(*args, **kwargs):
         raise ConnectionError("broker unavailable")
 
-    monkeypatch.setattr(tasks.run_client_import, "delay", broker_down)
+    monkeypatch.setattr(tasks.run_client_import, "apply_async", broker_down)
     monkeypatch.setattr(import_services, "INLINE_MAX_ROWS", 1)
     client_import = upload(supervisor, csv_bytes(people(2)), skip_duplicates=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.client_import_start(actor=supervisor, client_import=client_import)
+        importing.client_import_start(actor=supervisor, client_import=client_import)
     client_import.refresh_from_db()
     assert (client_import.status, client_import.committed_by) == (ImportStatus.UPLOADED, None)
     assert client_import.content != b""
@@ -703,11 +703,11 @@ def test_a_run_that_died_is_taken_over_after_its_lease(supervisor, group_a1):
     ClientImport.objects.filter(pk=client_import.pk).update(
         status=ImportStatus.RUNNING, committed_by=supervisor, started_at=timezone.now()
     )
-    assert services.client_import_run(import_id=client_import.pk) is None  # a live run holds it
+    assert importing.client_import_run(import_id=client_import.pk) is None  # a live run holds it
     ClientImport.objects.filter(pk=client_import.pk).update(
         started_at=timezone.now() - import_services.RUNNING_LEASE - datetime.timedelta(seconds=1)
     )
-    assert services.client_import_run(import_id=client_import.pk).status == ImportStatus.DONE
+    assert importing.client_import_run(import_id=client_import.pk).status == ImportStatus.DONE
     assert Client.objects.count() == 2
 
 
@@ -715,7 +715,7 @@ def test_progress_is_recorded_outside_the_import(supervisor, group_a1, monkeypat
     client_import = upload(supervisor, csv_bytes(people(3)), skip_duplicates=True)
     seen = []
     ClientImport.objects.filter(pk=client_import.pk).update(status=ImportStatus.QUEUED, committed_by=supervisor)
-    services.client_import_run(import_id=client_import.pk, progress=lambda *a: seen.append(a))
+    importing.client_import_run(import_id=client_import.pk, progress=lambda *a: seen.append(a))
     assert seen == [("validated", 1, 3), ("validated", 2, 3), ("validated", 3, 3)] + [
         ("saved", 1, 3),
         ("saved", 2, 3),
@@ -740,13 +740,13 @@ def test_an_import_started_late_in_its_day_is_not_discarded_before_it_runs(super
     """The day counts from the start for a started import, not from the upload."""
     client_import = upload(supervisor, csv_bytes(people(2)))
     ClientImport.objects.filter(pk=client_import.pk).update(created_at=timezone.now() - datetime.timedelta(hours=23))
-    services.client_import_start(actor=supervisor, client_import=client_import, inline=False)
+    importing.client_import_start(actor=supervisor, client_import=client_import, inline=False)
     ClientImport.objects.filter(pk=client_import.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
-    services.client_imports_expire()
+    importing.client_imports_expire()
     client_import.refresh_from_db()
     assert client_import.status == ImportStatus.QUEUED and client_import.content
     # A start no worker took up within a day (its message lost) ends like an old upload.
-    services.client_imports_expire(now=timezone.now() + datetime.timedelta(hours=25))
+    importing.client_imports_expire(now=timezone.now() + datetime.timedelta(hours=25))
     client_import.refresh_from_db()
     assert (client_import.status, client_import.content) == (ImportStatus.DISCARDED, b"")
 
@@ -756,9 +756,9 @@ def test_an_import_runs_only_if_its_starter_still_may_import(supervisor, group_a
     from cases.models import Client, User
 
     client_import = upload(supervisor, csv_bytes(people(2)))
-    services.client_import_start(actor=supervisor, client_import=client_import, inline=False)
+    importing.client_import_start(actor=supervisor, client_import=client_import, inline=False)
     User.objects.filter(pk=supervisor.pk).update(**change)
-    services.client_import_run(import_id=client_import.pk)
+    importing.client_import_run(import_id=client_import.pk)
     client_import.refresh_from_db()
     assert client_import.status == ImportStatus.FAILED and client_import.content == b""
     assert "tidak lagi boleh" in client_import.errors[0]["message"]
@@ -769,9 +769,9 @@ def test_only_admins_and_the_sites_supervisors_import(admin_user, supervisor, ou
     content = csv_bytes(people(1))
     for user in (worker, outsider_supervisor):
         with pytest.raises(ValidationError) as e:
-            services.client_import_upload(actor=user, site=site_a, file_name="a.csv", content=content)
+            importing.client_import_upload(actor=user, site=site_a, file_name="a.csv", content=content)
         assert e.value.message_dict == {"site": ["Anda hanya dapat mengimpor klien ke sentra Anda sendiri."]}
-    assert services.client_import_upload(actor=admin_user, site=site_a, file_name="a.csv", content=content).pk
+    assert importing.client_import_upload(actor=admin_user, site=site_a, file_name="a.csv", content=content).pk
 
 
 # --- the command -------------------------------------------------------------------------------

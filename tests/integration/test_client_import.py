@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cases import services
+from cases import importing
 from cases.models import AccessLog, Client, ClientImport, ImportStatus
 from tests.factories import csv_bytes, make_client, people
 from tests.integration.conftest import DEADLINE_SECONDS
@@ -18,15 +18,15 @@ ROWS = 1500
 
 def test_a_worker_imports_a_large_file_with_live_progress(supervisor, group_a1, workers):
     workers()
-    client_import = services.client_import_upload(
+    client_import = importing.client_import_upload(
         actor=supervisor, site=supervisor.site, file_name="daftar.csv", content=csv_bytes(people(ROWS))
     )
     mapping = {int(i): name for i, name in client_import.mapping.items()}
-    client_import = services.client_import_review(
+    client_import = importing.client_import_review(
         actor=supervisor, client_import=client_import, mapping=mapping, skip_duplicates=True
     )
     # Outside any transaction: the task is published at once, to the worker's Redis.
-    client_import = services.client_import_start(actor=supervisor, client_import=client_import)
+    client_import = importing.client_import_start(actor=supervisor, client_import=client_import)
     assert client_import.status == ImportStatus.QUEUED
 
     # What the polling page sees, sampled until the import ends. While the rows are being

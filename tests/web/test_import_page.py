@@ -4,8 +4,9 @@ with its column mapping, the all-or-nothing commit inline or in a worker, and it
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from cases import importing
+from cases.importing import workflow as import_services
 from cases.models import AccessLog, Client, ClientImport, ImportStatus
-from cases.services import imports as import_services
 from tests.factories import csv_bytes, import_row, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -72,9 +73,7 @@ def test_who_reaches_an_import(request, page_as, supervisor, group_a1, persona, 
 
 
 def test_anonymous_is_sent_to_sign_in(client, supervisor, group_a1):
-    from cases import services
-
-    client_import = services.client_import_upload(
+    client_import = importing.client_import_upload(
         actor=supervisor, site=supervisor.site, file_name="a.csv", content=csv_bytes(people(1))
     )
     for url in (UPLOAD, f"/clients/import/{client_import.pk}/"):
@@ -165,7 +164,7 @@ def test_a_large_file_is_imported_by_a_worker_with_progress(
     from cases import tasks
 
     sent = []
-    monkeypatch.setattr(tasks.run_client_import, "delay", lambda *args: sent.append(args))
+    monkeypatch.setattr(tasks.run_client_import, "apply_async", lambda args, *a, **kw: sent.append(tuple(args)))
     monkeypatch.setattr(import_services, "INLINE_MAX_ROWS", 5)
     c = page_as(supervisor)
     client_import = uploaded(c, xlsx_bytes(people(8)), "daftar.xlsx")
@@ -192,10 +191,10 @@ def test_a_large_file_is_imported_by_a_worker_with_progress(
 def test_a_broker_outage_keeps_the_import_under_review(page_as, supervisor, group_a1, monkeypatch):
     from cases import tasks
 
-    def broker_down(*args):
+    def broker_down(*args, **kwargs):
         raise ConnectionError("broker unavailable")
 
-    monkeypatch.setattr(tasks.run_client_import, "delay", broker_down)
+    monkeypatch.setattr(tasks.run_client_import, "apply_async", broker_down)
     monkeypatch.setattr(import_services, "INLINE_MAX_ROWS", 1)
     c = page_as(supervisor)
     client_import = uploaded(c, csv_bytes(people(3)))

@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import access
 from cases.selectors import ArvState
+from empowerment import access as empowerment_access
+from outreach import access as outreach_access
+from referrals import access as referral_access
+from reports import caseload, national
 
 register = template.Library()
 
@@ -65,10 +69,6 @@ def unread_count(context):
 @register.simple_tag
 def nav_for(user):
     """Which sections the navigation offers, as the policy decides."""
-    from empowerment import access as empowerment_access
-    from outreach import access as outreach_access
-    from referrals import access as referral_access
-    from reports import caseload, national
 
     return {
         "clients": bool(access.client_readable_fields(user)),

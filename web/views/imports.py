@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from cases import access, importing, services
+from cases import access, importing
 from cases.exceptions import Conflict
 from cases.models import ImportStatus, Sex
 
@@ -35,7 +35,7 @@ def import_upload(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            client_import = services.client_import_upload(
+            client_import = importing.client_import_upload(
                 actor=user,
                 site=form.site(),
                 file_name=form.cleaned_data["file"].name,
@@ -58,7 +58,7 @@ def import_detail(request, pk):
     if client_import.status != ImportStatus.UPLOADED:
         return render(request, "web/import_status.html", {"client_import": client_import})
     try:
-        table = services.client_import_table(client_import)
+        table = importing.client_import_table(client_import)
     except importing.ImportFileError as e:
         messages.error(request, str(e))
         return render(request, "web/import_status.html", {"client_import": client_import})
@@ -66,7 +66,7 @@ def import_detail(request, pk):
     # Discarding needs no valid choices.
     if request.method == "POST" and (request.POST.get("action") == "discard" or form.is_valid()):
         return _submit(request, client_import, form)
-    plan = services.client_import_check(actor=user, client_import=client_import)
+    plan = importing.client_import_check(actor=user, client_import=client_import)
     return render(request, "web/import_review.html", _review_context(client_import, form, plan))
 
 
@@ -76,10 +76,10 @@ def _submit(request, client_import, form):
     action = request.POST.get("action")
     try:
         if action == "discard":
-            services.client_import_discard(actor=user, client_import=client_import)
+            importing.client_import_discard(actor=user, client_import=client_import)
             messages.info(request, _("The import was discarded and its file deleted."))
             return redirect("client-import-upload")
-        client_import = services.client_import_review(
+        client_import = importing.client_import_review(
             actor=user,
             client_import=client_import,
             mapping=form.mapping(),
@@ -89,10 +89,10 @@ def _submit(request, client_import, form):
         if action == "commit":
             # Refused here while the reviewer can still correct the choices; once started,
             # a refused import is over and its file deleted.
-            if services.client_import_check(actor=user, client_import=client_import).has_errors:
+            if importing.client_import_check(actor=user, client_import=client_import).has_errors:
                 messages.error(request, _("Correct the errors below first: nothing was imported."))
-            elif services.client_import_start(actor=user, client_import=client_import).status == ImportStatus.UPLOADED:
-                # Sent back to review: the queue could not be reached (cases.services.imports._enqueue).
+            elif importing.client_import_start(actor=user, client_import=client_import).status == ImportStatus.UPLOADED:
+                # Sent back to review: the queue could not be reached (cases.importing.workflow._enqueue).
                 messages.error(request, _("The import could not be started just now; try again in a moment."))
     except Conflict as e:
         messages.error(request, str(e))

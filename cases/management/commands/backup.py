@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -13,8 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="The backup file (default var/backups/basodara-<time>.dump).")
 
     def handle(self, *args, output=None, **options):
-        from django.conf import settings
-
         path = Path(output or Path(settings.VAR_DIR) / "backups" / f"basodara-{timezone.now():%Y%m%d-%H%M%S}.dump")
         try:
             manifest = backup(path)

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from cases import access, importing, services
+from cases import access, importing
 from cases.exceptions import Conflict
 from cases.models import ImportStatus, Site, User
 
@@ -89,17 +89,17 @@ class Command(BaseCommand):
     def _commit(self, actor, site, path, content, sheet, mapping, skip, consent_date):
         # The page's path exactly: the import is recorded, checked again and committed at once.
         try:
-            client_import = services.client_import_upload(
+            client_import = importing.client_import_upload(
                 actor=actor, site=site, file_name=path.name, content=content, sheet=sheet
             )
-            services.client_import_review(
+            importing.client_import_review(
                 actor=actor,
                 client_import=client_import,
                 mapping=mapping,
                 skip_duplicates=skip,
                 consent_date=consent_date,
             )
-            client_import = services.client_import_start(
+            client_import = importing.client_import_start(
                 actor=actor, client_import=client_import, inline=True, progress=self._progress
             )
         except (ValidationError, Conflict) as e:

@@ -21,11 +21,15 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cases import access, audit, crypto, importing
+from cases import access, audit, crypto, queue
 from cases.exceptions import Conflict
 from cases.models import ClientImport, ImportStatus
+from cases.services.registry import client_codes_reserve, client_register
 
-from .registry import client_codes_reserve, client_register
+from .columns import guess_mapping
+from .errors import ImportFileError
+from .files import Table, read_table
+from .rows import Plan, check_rows
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ UNFINISHED_HOURS = 24
 # Longer than the import task's hard time limit: a run this old died with its worker, and
 # its transaction with it, so another run may take the import over from the start.
 RUNNING_LEASE = timedelta(minutes=20)
+# The Celery task that runs an import (cases/tasks.py), published by name.
+RUN_TASK = "cases.tasks.run_client_import"
 
 
 class ImportRowError(Exception):
@@ -66,8 +72,8 @@ def client_import_upload(*, actor, site, file_name, content, sheet="") -> Client
     if site is None or not access.may_import_clients_at(actor, site):
         raise ValidationError({"site": _("You can only import clients into your own site.")})
     try:
-        table = importing.read_table(content, file_name, sheet=sheet)
-    except importing.ImportFileError as e:
+        table = read_table(content, file_name, sheet=sheet)
+    except ImportFileError as e:
         raise ValidationError({"file": str(e)}) from None
     client_imports_expire()
     with audit.acting_as(actor):
@@ -78,27 +84,27 @@ def client_import_upload(*, actor, site, file_name, content, sheet="") -> Client
             file_kind=table.kind,
             sheet=sheet,
             content=_encrypt(content),
-            mapping={str(i): name for i, name in importing.guess_mapping(table.headers).items()},
+            mapping={str(i): name for i, name in guess_mapping(table.headers).items()},
             total_rows=len(table.rows),
             language=translation.get_language() or "",
         )
 
 
-def client_import_table(client_import) -> importing.Table:
+def client_import_table(client_import) -> Table:
     """The stored file read again (ImportFileError once it is gone)."""
     if not client_import.content:
-        raise importing.ImportFileError(_("The uploaded file is no longer kept: upload it again."))
+        raise ImportFileError(_("The uploaded file is no longer kept: upload it again."))
     try:
         content = _decrypt(client_import.content)
     except InvalidToken:
         # Its encryption key was removed from FIELD_ENCRYPTION_KEY since the upload.
-        raise importing.ImportFileError(_("The uploaded file can no longer be read: upload it again.")) from None
-    return importing.read_table(content, client_import.file_name, sheet=client_import.sheet)
+        raise ImportFileError(_("The uploaded file can no longer be read: upload it again.")) from None
+    return read_table(content, client_import.file_name, sheet=client_import.sheet)
 
 
-def client_import_check(*, actor, client_import, progress=None) -> importing.Plan:
+def client_import_check(*, actor, client_import, progress=None) -> Plan:
     """The dry run: every row checked with the import's current choices; nothing written."""
-    return importing.check_rows(
+    return check_rows(
         actor=actor,
         site=client_import.site,
         table=client_import_table(client_import),
@@ -163,10 +169,8 @@ def client_import_start(*, actor, client_import, inline=None, progress=None) -> 
 
 
 def _enqueue(import_id):
-    from cases.tasks import run_client_import
-
     try:
-        run_client_import.delay(import_id)
+        queue.publish(RUN_TASK, import_id)
     except Exception:  # noqa: BLE001 — broker down: the import goes back to review, to be started again
         logger.warning("broker unavailable; client import %s returned to review", import_id)
         ClientImport.objects.filter(pk=import_id, status=ImportStatus.QUEUED).update(
@@ -282,7 +286,7 @@ def client_import_run(*, import_id, progress=None) -> ClientImport | None:
                 return _finish(
                     client_import, ImportStatus.DONE, warnings=plan.warnings(), created=created, skipped=skipped
                 )
-        except importing.ImportFileError as e:
+        except ImportFileError as e:
             return _finish(client_import, ImportStatus.FAILED, errors=_file_error(e))
         except ImportRowError as e:
             if not isinstance(e.__cause__, ValidationError):
