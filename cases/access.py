@@ -276,8 +276,19 @@ def _client_writable_fields(user, client=None) -> tuple:
     return ()
 
 
+# Who works in the field (SPEC §7): everyone but facility staff, who receive referrals only.
+FIELD_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.VOLUNTEER)
+
+
 def can_create_client(user) -> bool:
-    return role_of(user) in (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.VOLUNTEER)
+    """Register a client (where: `may_register_client_at`)."""
+    return role_of(user) in FIELD_ROLES
+
+
+def can_record(user) -> bool:
+    """Record field work on clients in reach: refills, viral loads, home visits, services
+    (which client: the record's own policy, e.g. `clients_editable_by`)."""
+    return role_of(user) in FIELD_ROLES
 
 
 def may_register_client_at(user, *, site, support_groups) -> dict:

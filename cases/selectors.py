@@ -144,6 +144,15 @@ def client_row_annotations():
     return tuple(_row_annotations)
 
 
+def clients_matching(clients, text):
+    """The clients whose code, full name or nickname contains `text`: the search of the API's
+    `q` and of the client list page."""
+    text = text.strip()
+    if not text:
+        return clients
+    return clients.filter(Q(code__icontains=text) | Q(full_name__icontains=text) | Q(nickname__icontains=text))
+
+
 def client_rows(clients, *, today=None):
     """Client rows as lists show them: ARV state plus every registered figure."""
     clients = with_arv_state(clients, today=today)

@@ -3,11 +3,12 @@
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from cases import access as cases_access
 from cases import audit
+from cases.api.base import ReadCreateUpdateViewSet
 from cases.api.filters import IdFilter
 from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import Client
@@ -15,19 +16,9 @@ from cases.models import Client
 from . import access, services
 from .models import MAX_OTHERS, Enrolment, IncomeBand, Outcome, Programme, ProgrammeKind, ProgrammeSession
 
-ID = "[0-9]{1,18}"
 
-
-class ListRetrieveCreateUpdate(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ListRetrieveCreateUpdate(ReadCreateUpdateViewSet):
     """Programme records are corrected, never deleted."""
-
-    lookup_value_regex = ID
 
 
 def _user(serializer):

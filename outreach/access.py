@@ -78,6 +78,11 @@ def can_report_incident(user) -> bool:
     return cases_access.role_of(user) in STAFF_ROLES
 
 
+def can_record_meeting(user) -> bool:
+    """Record a support-group meeting (which group: `meeting_groups_for`)."""
+    return cases_access.role_of(user) in STAFF_ROLES
+
+
 def incidents_visible_to(user) -> QuerySet:
     """Site staff see their site's board; volunteers what they reported or respond to."""
     role = cases_access.role_of(user)

@@ -5,11 +5,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cases import access as cases_access
+from cases.api.base import ReadCreateUpdateViewSet, ReadCreateViewSet
 from cases.api.filters import IdFilter
 from cases.api.reads import ClientReadsLogged
 from cases.api.serializers import RefuseUnwritableMixin
@@ -29,21 +30,10 @@ from .models import (
     VisitKind,
 )
 
-ID = "[0-9]{1,18}"
 
-
-class ListRetrieveCreateUpdate(
-    ClientReadsLogged,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ListRetrieveCreateUpdate(ClientReadsLogged, ReadCreateUpdateViewSet):
     """Outreach records are corrected, never deleted. Each names clients: every answer is
     logged as reads of them (ClientReadsLogged)."""
-
-    lookup_value_regex = ID
 
 
 # --- visits ------------------------------------------------------------------------------------------
@@ -109,7 +99,7 @@ class VisitViewSet(ListRetrieveCreateUpdate):
 
     @idempotent
     def create(self, request, *args, **kwargs):
-        if not cases_access.can_create_client(request.user):
+        if not cases_access.can_record(request.user):
             raise PermissionDenied
         return super().create(request, *args, **kwargs)
 
@@ -169,7 +159,7 @@ class MeetingViewSet(ListRetrieveCreateUpdate):
 
     @idempotent
     def create(self, request, *args, **kwargs):
-        if not access.can_report_incident(request.user):  # field staff, not facility staff
+        if not access.can_record_meeting(request.user):  # field staff, not facility staff
             raise PermissionDenied
         return super().create(request, *args, **kwargs)
 
@@ -199,25 +189,18 @@ class ServiceRecordSerializer(RefuseUnwritableMixin, serializers.ModelSerializer
             self.fields["client"].queryset = cases_access.clients_for_records(request.user)
 
 
-class ServiceRecordViewSet(
-    ClientReadsLogged,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ServiceRecordViewSet(ClientReadsLogged, ReadCreateViewSet):
     client_read_what = "service_record"
 
     serializer_class = ServiceRecordSerializer
     filterset_class = ClientRecordFilter
-    lookup_value_regex = ID
 
     def get_queryset(self):
         return access.services_visible_to(self.request.user)
 
     @idempotent
     def create(self, request, *args, **kwargs):
-        if not cases_access.can_create_client(request.user):
+        if not cases_access.can_record(request.user):
             raise PermissionDenied
         return super().create(request, *args, **kwargs)
 

@@ -135,6 +135,17 @@ def can_respond(user, referral) -> bool:
     ).exists()
 
 
+def referral_sides(user, referral) -> dict:
+    """Which sides of `referral` the user acts for (the transition table's third column):
+    the sender's, the facility's, or, for an admin, both."""
+    return {"sender": can_send(user, referral), "facility": can_respond(user, referral)}
+
+
+def may_act_for(user, referral, side) -> bool:
+    """Take a step of `side` ("sender" or "facility") on `referral`."""
+    return can_send(user, referral) if side == "sender" else can_respond(user, referral)
+
+
 def referral_readable_fields(user) -> tuple:
     role = cases_access.role_of(user)
     if role == Role.FACILITY_STAFF:

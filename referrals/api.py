@@ -3,15 +3,15 @@
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cases import audit
+from cases.api.base import ReadCreateUpdateViewSet
 from cases.api.filters import IdFilter
 from cases.api.serializers import ScopedFieldsMixin
 from cases.models import AccessKind, Client, Facility, ReferralService, Sex
@@ -21,20 +21,16 @@ from . import access, links, selectors, services
 from .models import Referral, ReferralEvent, ReferralStatus
 
 
-def age_on(date_of_birth, today) -> int:
-    return today.year - date_of_birth.year - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
-
-
 class ClientSummarySerializer(serializers.Serializer):
-    """The minimum a facility learns about a client: code, nickname, sex, age."""
+    """The minimum a facility learns about a client (selectors.client_as_facility_sees)."""
 
     code = serializers.CharField()
     nickname = serializers.CharField()
     sex = serializers.ChoiceField(choices=Sex.choices)
-    age = serializers.SerializerMethodField()
+    age = serializers.IntegerField()
 
-    def get_age(self, client) -> int:
-        return age_on(client.date_of_birth, timezone.localdate())
+    def to_representation(self, client):
+        return super().to_representation(selectors.client_as_facility_sees(client))
 
 
 class ReferralEventSerializer(serializers.ModelSerializer):
@@ -183,19 +179,11 @@ class ReferralFilter(django_filters.FilterSet):
         return queryset.filter(to_facility_id=user.facility_id) if user.facility_id else queryset.none()
 
 
-class ReferralViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ReferralViewSet(ReadCreateUpdateViewSet):
     """Referrals: created as drafts by the sending side, then moved by the actions."""
 
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter
-    # Ids past the database's integer range would fail in the database, not answer 404.
-    lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database
@@ -250,9 +238,7 @@ class ReferralViewSet(
 
     def _act(self, request, pk, name):
         referral = access.referral_for_user(request.user, pk)
-        side = services.TRANSITIONS[name][2]
-        allowed = access.can_send if side == "sender" else access.can_respond
-        if not allowed(request.user, referral):
+        if not access.may_act_for(request.user, referral, services.TRANSITIONS[name][2]):
             raise PermissionDenied
         body = ACTION_SERIALIZERS[name](data=request.data)
         body.is_valid(raise_exception=True)

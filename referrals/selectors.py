@@ -11,6 +11,23 @@ from cases.selectors import site_timezones
 
 from .models import OPEN_STATUSES, Referral, ReferralEvent, ReferralStatus
 
+
+def age_on(date_of_birth, today) -> int:
+    return today.year - date_of_birth.year - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def client_as_facility_sees(client, *, today=None) -> dict:
+    """The minimum a facility learns about a client (SPEC §5): code, nickname, sex, age.
+    The API's `client_summary`, the facility link and the referral page all show this."""
+    return {
+        "code": client.code,
+        "nickname": client.nickname,
+        "sex": client.sex,
+        "sex_display": client.get_sex_display(),
+        "age": age_on(client.date_of_birth, today or timezone.localdate()),
+    }
+
+
 # SPEC §5: a sent referral must be accepted within this long.
 ACCEPT_WITHIN = timedelta(days=3)
 

@@ -42,6 +42,16 @@ TRANSITIONS = {
     "cancel": ((S.DRAFT, S.SENT, S.ACCEPTED), S.CANCELLED, "sender"),
 }
 ACTIONS = tuple(TRANSITIONS)
+
+
+def referral_steps_open(referral, *, sides) -> list:
+    """The steps open to `sides` ({"sender": bool, "facility": bool}, e.g. from
+    `access.referral_sides`) in the referral's present state, in the table's order."""
+    return [
+        name for name, (sources, _target, side) in TRANSITIONS.items() if referral.status in sources and sides.get(side)
+    ]
+
+
 RESULTS = (S.COMPLETED, S.NOT_COMPLETED)
 
 ILLEGAL_MESSAGES = {

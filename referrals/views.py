@@ -15,8 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from cases.exceptions import Conflict
 
-from . import access, links, services
-from .api import age_on
+from . import access, links, selectors, services
 from .models import ReferralStatus
 
 
@@ -28,18 +27,10 @@ def _private(response):
     return response
 
 
-def _summary(referral):
-    client = referral.client
-    return {
-        "code": client.code,
-        "nickname": client.nickname,
-        "sex": client.get_sex_display(),
-        "age": age_on(client.date_of_birth, timezone.localdate()),
-    }
-
-
 class LinkStepForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, a) for a in ("accept", "decline", "complete")])
+    action = forms.ChoiceField(
+        choices=[(a, a) for a, (_s, _t, side) in services.TRANSITIONS.items() if side == "facility"]
+    )
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     reason = forms.CharField(required=False, max_length=2000, label=gettext_lazy("Reason for declining"))
     outcome = forms.CharField(required=False, max_length=2000, label=gettext_lazy("Outcome"))
@@ -50,15 +41,6 @@ class LinkStepForm(forms.Form):
             (ReferralStatus.NOT_COMPLETED, gettext_lazy("Not completed")),
         ],
     )
-
-
-def _steps_open(referral):
-    """The steps the link still offers: each is possible once, in its state."""
-    if referral.status == ReferralStatus.SENT:
-        return ("accept", "decline")
-    if referral.status == ReferralStatus.ACCEPTED:
-        return ("complete",)
-    return ()
 
 
 @never_cache
@@ -104,8 +86,9 @@ def facility_link(request, token):
             message = message % {"status": referral.get_status_display()}
     context = {
         "referral": referral,
-        "client": _summary(referral),
-        "steps": _steps_open(referral),
+        "client": selectors.client_as_facility_sees(referral.client),
+        # The link acts for the facility: its steps still open, each possible once.
+        "steps": services.referral_steps_open(referral, sides={"facility": True}),
         "form": form,
         "message": message,
     }
@@ -126,7 +109,7 @@ def slip(request, pk):
     sender = referral.from_user
     context = {
         "referral": referral,
-        "client": _summary(referral),
+        "client": selectors.client_as_facility_sees(referral.client),
         # Whom the facility calls back: the sending centre and the person who referred.
         "centre": referral.client.site,
         "sender": sender and {"name": sender.get_full_name() or sender.username, "phone": sender.phone},

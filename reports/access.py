@@ -15,6 +15,11 @@ def may_see_reports(user) -> bool:
     return cases_access.role_of(user) in REPORT_ROLES
 
 
+def may_review_caseload(user) -> bool:
+    """The supervisor's review page and its figures: a site's supervisors, and admins (SPEC §9)."""
+    return cases_access.role_of(user) in (Role.ADMIN, Role.SUPERVISOR)
+
+
 def report_clients(user) -> QuerySet:
     """The clients the caseload and cascade figures count for `user`."""
     role = cases_access.role_of(user)

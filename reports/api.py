@@ -317,7 +317,7 @@ class IndicatorClientsView(APIView):
         responses=IndicatorClientSerializer(many=True),
     )
     def get(self, request, indicator_id):
-        if not caseload.may_review_caseload(request.user):
+        if not access.may_review_caseload(request.user):
             raise PermissionDenied
         indicator = indicators.BY_ID.get(indicator_id)
         if indicator is None:

@@ -10,8 +10,7 @@ from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from cases import access as cases_access
-from cases.models import ClientStatus, Role, User
+from cases.models import ClientStatus, User
 from cases.selectors import ArvState, with_arv_state
 from outreach.models import OPEN_INCIDENT_STATUSES, HomeVisit, Incident
 from referrals.models import OPEN_STATUSES, Referral
@@ -21,11 +20,6 @@ from .derived import flag, run_joined
 
 # A client in care: neither moved away, stopped nor deceased.
 IN_CARE = (ClientStatus.ACTIVE, ClientStatus.LTFU)
-
-
-def may_review_caseload(user) -> bool:
-    """The supervisor's review page: a site's supervisors, and admins (SPEC §9)."""
-    return cases_access.role_of(user) in (Role.ADMIN, Role.SUPERVISOR)
 
 
 def scoped_clients(user, scope):

@@ -1,5 +1,7 @@
 from django.urls import path, re_path
 
+from cases.api.base import ID_PATTERN
+
 from .api import (
     CascadeReportView,
     CaseloadReportView,
@@ -25,5 +27,5 @@ urlpatterns = [
         IndicatorClientsView.as_view(),
         name="report-indicator-clients",
     ),
-    re_path(r"^clients/(?P<pk>[0-9]{1,18})/timeline/$", ClientTimelineView.as_view(), name="client-timeline"),
+    re_path(rf"^clients/(?P<pk>{ID_PATTERN})/timeline/$", ClientTimelineView.as_view(), name="client-timeline"),
 ]

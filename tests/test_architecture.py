@@ -76,26 +76,25 @@ def _targets(module, node):
     return found
 
 
+def _walk(module, node, function, graph, inner):
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _walk(module, child, function or child, graph, inner)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            if function is None:
+                graph[module] |= _targets(module, child)
+            else:
+                inner.append((module, child, function))
+        else:
+            _walk(module, child, function, graph, inner)
+
+
 def _imports():
-    """(module-level graph, [(module, target, line, inside) for imports inside functions])."""
+    """(module-level graph, [(module, import node, function) for imports inside functions])."""
     graph, inner = {}, []
     for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(), str(path))
         graph[module] = set()
-
-        def walk(node, function):
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    walk(child, function or child)
-                elif isinstance(child, (ast.Import, ast.ImportFrom)):
-                    if function is None:
-                        graph[module] |= _targets(module, child)
-                    else:
-                        inner.append((module, child, function))
-                else:
-                    walk(child, function)
-
-        walk(tree, None)
+        _walk(module, ast.parse(path.read_text(), str(path)), None, graph, inner)
     return graph, inner
 
 
@@ -152,3 +151,22 @@ def test_imports_inside_functions_only_where_needed():
             continue  # guards a cycle
         wrong.append(f"{module}:{node.lineno} in {function.name}(): {ast.unparse(node)}")
     assert not wrong, "imports inside functions that guard no cycle:\n" + "\n".join(wrong)
+
+
+def test_one_id_pattern_and_one_base_viewset():
+    """Ids are read by one pattern (cases/api/base.py: its `ID_PATTERN`, the `<id:…>` URL
+    converter and the viewsets' lookup), and every viewset stands on the base viewsets there."""
+    base = "cases.api.base"
+    wrong = []
+    for module, path in MODULES.items():
+        if module == base:
+            continue
+        text = path.read_text()
+        if "[0-9]{1,18}" in text or "lookup_value_regex" in text:
+            wrong.append(f"{module}: its own id pattern")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef):
+                names = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
+                if names & {"GenericViewSet", "ModelViewSet", "ReadOnlyModelViewSet", "ViewSet"}:
+                    wrong.append(f"{module}.{node.name}: not on cases.api.base's viewsets")
+    assert not wrong, "\n".join(wrong)

@@ -1,21 +1,9 @@
-from django.urls import path, re_path, register_converter
+from django.urls import path, re_path
+
+from cases.api.base import ID_PATTERN  # also registers the <id:…> converter
 
 from .views import audit, auth, caseload, clients, imports, incidents, notifications, programmes, referrals, today
 
-
-class IdConverter:
-    """A whole id that fits the database's integer; anything longer is simply not found."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value):
-        return int(value)
-
-    def to_url(self, value):
-        return str(value)
-
-
-register_converter(IdConverter, "id")
 ID = "<id:pk>"
 
 urlpatterns = [
@@ -62,7 +50,7 @@ urlpatterns = [
     path("referrals/new/services/", referrals.referral_services, name="referral-services"),
     path(f"referrals/{ID}/", referrals.referral_detail, name="referral-detail"),
     re_path(
-        r"^referrals/(?P<pk>[0-9]{1,18})/(?P<action>send|accept|decline|complete|cancel)/$",
+        rf"^referrals/(?P<pk>{ID_PATTERN})/(?P<action>send|accept|decline|complete|cancel)/$",
         referrals.referral_act,
         name="referral-act",
     ),

@@ -5,11 +5,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cases import access, services
+from cases.api.base import ReadCreateViewSet, ReadViewSet
 from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import (
     Notification,
@@ -66,16 +67,9 @@ class ClientRecordFilter(django_filters.FilterSet):
     client = IdFilter(field_name="client")
 
 
-class ClientRecordViewSet(
-    ClientReadsLogged,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ClientRecordViewSet(ClientReadsLogged, ReadCreateViewSet):
     """Clinical records: listed and created, never deleted."""
 
-    lookup_value_regex = "[0-9]{1,18}"
     filterset_class = ClientRecordFilter
     model = None
     record_service = None
@@ -88,7 +82,7 @@ class ClientRecordViewSet(
 
     @idempotent
     def create(self, request, *args, **kwargs):
-        if not access.can_create_client(request.user):  # facility staff record nothing here
+        if not access.can_record(request.user):  # facility staff record nothing here
             raise PermissionDenied
         return super().create(request, *args, **kwargs)
 
@@ -147,14 +141,13 @@ class TracingFilter(django_filters.FilterSet):
     claimed_by = IdFilter(field_name="claimed_by")
 
 
-class TracingViewSet(ClientReadsLogged, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TracingViewSet(ClientReadsLogged, ReadViewSet):
     """Tracing tasks, opened by the reminder scan when a refill is 7 days late."""
 
     client_read_what = "tracing"
 
     serializer_class = TracingSerializer
     filterset_class = TracingFilter
-    lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
         return (
@@ -208,12 +201,11 @@ class NotificationFilter(django_filters.FilterSet):
         return queryset.filter(read_at__isnull=value)
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(ReadViewSet):
     """The signed-in user's own inbox."""
 
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
-    lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self):
         return access.notifications_of(self.request.user)

@@ -1,9 +1,8 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 
 from cases.models import Client, ClientStatus
-from cases.selectors import ArvState, with_arv_state
+from cases.selectors import ArvState, clients_matching, with_arv_state
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -41,7 +40,4 @@ class ClientFilter(django_filters.FilterSet):
         return with_arv_state(queryset).filter(arv_state=value)
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(code__icontains=value) | Q(full_name__icontains=value) | Q(nickname__icontains=value))
+        return clients_matching(queryset, value)

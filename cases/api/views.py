@@ -7,7 +7,7 @@ from django_otp import match_token
 from drf_spectacular.utils import extend_schema
 from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
@@ -18,6 +18,7 @@ from cases import access, audit, security, selectors, services, tokens
 from cases.models import AccessKind, AccessLog, Client, ClientStatusEvent, SupportGroup
 
 from . import rows
+from .base import ID_PATTERN, BaseViewSet, ReadCreateUpdateViewSet
 from .filters import ClientFilter
 from .serializers import (
     AccessLogSerializer,
@@ -34,19 +35,6 @@ from .serializers import (
     SupportGroupSerializer,
     UserSerializer,
 )
-
-
-class ReadCreateUpdateViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """No DELETE: records are deactivated or archived, never removed through the API."""
-
-    # Ids past the database's integer range would fail in the database, not answer 404.
-    lookup_value_regex = "[0-9]{1,18}"
 
 
 class ClientViewSet(ReadCreateUpdateViewSet):
@@ -170,7 +158,7 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         return Response(ClientShareResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"share/(?P<user_id>[0-9]{1,18})")
+    @action(detail=True, methods=["delete"], url_path=rf"share/(?P<user_id>{ID_PATTERN})")
     def share_revoke(self, request, pk=None, user_id=None):
         """End a share before its date (supervisors of the site, admins); logged."""
         client = access.client_for_user(request.user, pk)
@@ -276,7 +264,7 @@ class UserViewSet(ReadCreateUpdateViewSet):
         return Response(self.get_serializer(request.user).data)
 
 
-class BreakGlassReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class BreakGlassReviewViewSet(mixins.ListModelMixin, BaseViewSet):
     """Emergency openings of clients, for the site's supervisors to review."""
 
     serializer_class = AccessLogSerializer

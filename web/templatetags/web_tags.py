@@ -9,7 +9,8 @@ from cases.selectors import ArvState
 from empowerment import access as empowerment_access
 from outreach import access as outreach_access
 from referrals import access as referral_access
-from reports import caseload, national
+from reports import access as reports_access
+from reports import national
 
 register = template.Library()
 
@@ -73,7 +74,7 @@ def nav_for(user):
     return {
         "clients": bool(access.client_readable_fields(user)),
         "incidents": outreach_access.can_report_incident(user),
-        "caseload": caseload.may_review_caseload(user),
+        "caseload": reports_access.may_review_caseload(user),
         "programmes": empowerment_access.may_record_sessions_at_all(user),
         "national": national.may_see_national(user),
         "break_glass_review": access.can_review_break_glass(user),

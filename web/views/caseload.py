@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from cases import access
 from cases.models import Role
 from outreach.models import Urgency
+from reports import access as reports_access
 from reports import caseload, empowerment, incidents, indicators
 from reports.scope import resolve
 
@@ -23,7 +24,7 @@ def _scope(request):
     """The report scope the page's filters ask for, its query string, and the filters' errors
     (a bad filter falls back to the site and the default period, with its message)."""
     user = request.user
-    if not caseload.may_review_caseload(user):
+    if not reports_access.may_review_caseload(user):
         raise Http404
     sites = access.sites_visible_to(user).order_by("code")
     params = {k: v for k, v in request.GET.items() if k in FILTERS and v}

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -46,9 +46,7 @@ def client_list(request):
     # The API's list: the same scope and the same row figures.
     rows = selectors.client_rows(access.clients_visible_to(request.user))
     if form.is_valid():
-        q = form.cleaned_data["q"].strip()
-        if q:
-            rows = rows.filter(Q(code__icontains=q) | Q(full_name__icontains=q) | Q(nickname__icontains=q))
+        rows = selectors.clients_matching(rows, form.cleaned_data["q"])
         if form.cleaned_data["status"]:
             rows = rows.filter(status=form.cleaned_data["status"])
         if form.cleaned_data["arv_state"]:

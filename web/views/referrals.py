@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from cases.exceptions import Conflict
 from cases.models import Client
 from referrals import access, links, selectors, services
-from referrals.api import age_on
 from referrals.models import Referral, ReferralEvent
 
 from ..forms import REFERRAL_ACTION_FORMS, ReferralFilterForm, ReferralForm, apply_service_errors
@@ -159,24 +158,10 @@ def _display(referral, name):
     return value
 
 
-def _sides(user, referral):
-    """Which sides of the referral `user` acts for: the sender's, the facility's, or (admin) both."""
-    return {"sender": access.can_send(user, referral), "facility": access.can_respond(user, referral)}
-
-
-def _actions(sides, referral):
-    """The steps open to those sides in the referral's present state."""
-    return [
-        name
-        for name, (sources, _target, side) in services.TRANSITIONS.items()
-        if referral.status in sources and sides[side]
-    ]
-
-
 def _render_detail(request, referral, readable, *, sides=None, bound=None):
-    sides = sides or _sides(request.user, referral)
+    sides = sides or access.referral_sides(request.user, referral)
     forms = []
-    for name in _actions(sides, referral):
+    for name in services.referral_steps_open(referral, sides=sides):
         form_class = REFERRAL_ACTION_FORMS[name]
         form = bound if bound is not None and bound.action == name else form_class(auto_id=f"id_{name}_%s")
         forms.append({"action": name, "label": ACTION_LABELS[name], "form": form})
@@ -184,12 +169,7 @@ def _render_detail(request, referral, readable, *, sides=None, bound=None):
     context = {
         "referral": referral,
         "client_link": "client" in readable,
-        "summary": {
-            "code": client.code,
-            "nickname": client.nickname,
-            "sex": client.get_sex_display(),
-            "age": age_on(client.date_of_birth, timezone.localdate()),
-        },
+        "summary": selectors.client_as_facility_sees(client),
         "fields": [
             (field_label(Referral, name), _display(referral, name)) for name in readable if name not in _NOT_LISTED
         ],
@@ -214,9 +194,7 @@ def referral_act(request, pk, action):
     if action not in services.TRANSITIONS:
         raise Http404
     referral = access.referral_for_user(user, pk)
-    side = services.TRANSITIONS[action][2]
-    allowed = access.can_send if side == "sender" else access.can_respond
-    if not allowed(user, referral):
+    if not access.may_act_for(user, referral, services.TRANSITIONS[action][2]):
         raise PermissionDenied
     form = REFERRAL_ACTION_FORMS[action](request.POST, auto_id=f"id_{action}_%s")
     form.action = action
@@ -233,8 +211,8 @@ def referral_act(request, pk, action):
             messages.success(request, _("Referral #%(id)s is now %(status)s.") % done)
             return redirect("referral-detail", pk=referral.pk)
     row, readable = _referral_row(user, pk)
-    sides = _sides(user, row)
-    if action not in _actions(sides, row):
+    sides = access.referral_sides(user, row)
+    if action not in services.referral_steps_open(row, sides=sides):
         # Someone moved it meanwhile: the form asked for no longer applies.
         messages.error(request, _("This step is no longer possible; nothing was changed."))
         return redirect("referral-detail", pk=referral.pk)

@@ -14,7 +14,7 @@ from cases.selectors import ArvState
 from outreach import access as outreach_access
 from outreach.models import OPEN_INCIDENT_STATUSES
 from outreach.selectors import clients_visit_due
-from reports import caseload
+from reports import access as reports_access
 
 from .common import page, site_today
 
@@ -64,7 +64,7 @@ def _today(request):
             .order_by("opened_on", "id")
             .values("id", "client_id", "client__code", "client__nickname", "opened_on", "claimed_by_id")[:LIST_LIMIT]
         )
-    context["may_review_caseload"] = caseload.may_review_caseload(user)
+    context["may_review_caseload"] = reports_access.may_review_caseload(user)
     # Every client the page names is a read: all of them in one insert.
     for name in ("late", "visits_due", "tracings"):
         if name in context:
