@@ -266,6 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cases.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cases.api.errors.ContentNegotiation",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -292,6 +293,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "referrals.schema.facility_fields_optional",
         "cases.api.schema.duplicate_fields_optional",
+        "cases.api.schema.error_responses",
     ],
 }
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from cases import access as cases_access
 from cases.api.base import ReadCreateUpdateViewSet, ReadCreateViewSet
-from cases.api.filters import IdFilter
+from cases.api.filters import IdFilter, TrueFalseFilter
 from cases.api.reads import ClientReadsLogged
 from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import Client, User
@@ -296,9 +296,7 @@ class IncidentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=IncidentStatus.choices)
     urgency = django_filters.ChoiceFilter(choices=Incident._meta.get_field("urgency").choices)
     client = IdFilter(field_name="client")
-    open = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true", method="filter_open"
-    )
+    open = TrueFalseFilter(method="filter_open")
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def filter_open(self, queryset, name, value):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from cases import audit
 from cases.api.base import ReadCreateUpdateViewSet
-from cases.api.filters import IdFilter
+from cases.api.filters import IdFilter, TrueFalseFilter
 from cases.api.serializers import ScopedFieldsMixin
 from cases.models import AccessKind, Client, Facility, ReferralService, Sex
 from fieldsync.idempotency import idempotent
@@ -159,9 +159,7 @@ class ReferralFilter(django_filters.FilterSet):
     client = IdFilter(field_name="client")
     to_facility = IdFilter(field_name="to_facility")
     service = django_filters.ChoiceFilter(choices=ReferralService.choices)
-    overdue = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", method="filter_overdue"
-    )
+    overdue = TrueFalseFilter(method="filter_overdue")
 
     class Meta:
         model = Referral
@@ -171,7 +169,7 @@ class ReferralFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue=value)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "enum": ["outbox", "inbox"]})
     def filter_box(self, queryset, name, value):
         user = self.request.user
         if value == "outbox":

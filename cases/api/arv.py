@@ -24,7 +24,7 @@ from cases.models import (
 )
 from fieldsync.idempotency import idempotent
 
-from .filters import IdFilter
+from .filters import IdFilter, TrueFalseFilter
 from .reads import ClientReadsLogged
 
 
@@ -192,9 +192,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true", method="filter_unread"
-    )
+    unread = TrueFalseFilter(method="filter_unread")
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def filter_unread(self, queryset, name, value):

@@ -1,10 +1,14 @@
 import django_filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from cases.models import Client, ClientStatus
 from cases.selectors import ArvState, clients_matching, with_arv_state
 
 
+# The schema states the bounds the server enforces (a value outside them is a 400).
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A whole, positive id that fits the database's integer; anything else is a 400."""
 
@@ -16,6 +20,25 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class TrueFalseFilter(django_filters.TypedChoiceFilter):
+    """Strictly `true` or `false`: anything else is a 400, not a silently ignored filter."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "string", "maxLength": 100})
+class SearchFilter(django_filters.CharFilter):
+    """Text to look for, at most 100 characters (more is a 400)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        super().__init__(*args, **kwargs)
+
+
 class ClientFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ClientStatus.choices)
     # Plain numbers, not model choices: an id out of the user's reach filters to nothing
@@ -24,11 +47,8 @@ class ClientFilter(django_filters.FilterSet):
     assigned_to = IdFilter(field_name="assigned_social_worker")
     companion = IdFilter(field_name="companion")
     site = IdFilter(field_name="site")
-    # Strict true/false: anything else is a 400, not a silently ignored filter.
-    possible_duplicate = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
-    )
-    q = django_filters.CharFilter(method="search", max_length=100, label="Code or name contains")
+    possible_duplicate = TrueFalseFilter()
+    q = SearchFilter(method="search", label="Code or name contains")
     # Computed for the rows it filters only: the list counts clients without it (cases.api.rows).
     arv_state = django_filters.ChoiceFilter(choices=ArvState.choices, method="by_arv_state")
 

@@ -18,3 +18,73 @@ def duplicate_fields_optional(result, generator, request, public):
                 note = "Sent to supervisors and admins only."
                 prop["description"] = f"{prop['description']} {note}" if prop.get("description") else note
     return result
+
+
+# --- the errors every operation may answer (SPEC §8) ------------------------------------------
+
+ERROR_COMPONENTS = {
+    "ErrorDetail": {
+        "type": "object",
+        "description": "What went wrong, in the user's language.",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    "FieldErrors": {
+        "type": "object",
+        "description": (
+            "Each refused field (or `non_field_errors`, or `detail` for a body that could not be "
+            "read) mapped to its messages; a field of a nested or listed value maps to the same "
+            "shape, by name or position."
+        ),
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "array", "items": {}},
+                {"type": "object"},
+                {"type": "string"},
+            ]
+        },
+    },
+}
+
+
+def _response(description, component):
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+    }
+
+
+def error_responses(result, generator, request, public):
+    """Every operation documents the errors it can answer, with their shapes:
+    400 (FieldErrors) where it reads a body or parameters, 401 and 403 where it needs a
+    signed-in user, 404 where it names a record or a page, 409 where it writes (a stale
+    `version`, a step already taken, an Idempotency-Key used for another body), and 503
+    when the database or Redis is away (retry after the `Retry-After` header)."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_COMPONENTS)
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            parameters = operation.get("parameters", [])
+            writes = method != "get"
+            named = any(p.get("in") == "path" for p in parameters)
+            paged = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
+            signed_in = {} not in operation.get("security", [{}])
+            wanted = {}
+            if writes or any(p.get("in") in ("query", "header") for p in parameters):
+                wanted["400"] = _response("Refused input: each field with its messages.", "FieldErrors")
+            if signed_in:
+                wanted["401"] = _response("Not signed in, or the token has expired.", "ErrorDetail")
+                wanted["403"] = _response("Signed in, but not allowed to do this.", "ErrorDetail")
+            if named or paged:
+                wanted["404"] = _response("No such record within your reach (or no such page).", "ErrorDetail")
+            if writes:
+                wanted["409"] = _response(
+                    "A conflict: changed meanwhile, a step no longer possible, or a reused Idempotency-Key.",
+                    "ErrorDetail",
+                )
+            wanted["503"] = _response("A service it needs is away: retry after `Retry-After` seconds.", "ErrorDetail")
+            for code, response in wanted.items():
+                responses.setdefault(code, response)
+    return result

@@ -85,3 +85,45 @@ def test_schema_generates_without_warnings(db, tmp_path):
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("page=last", "page"),
+        ("page=-1", "page"),
+        ("page_size=0", "page_size"),
+        ("page_size=201", "page_size"),
+        ("page_size=null", "page_size"),
+        ("page_size=false", "page_size"),
+        ("page_size=%EF%BC%95", "page_size"),  # a full-width digit is not a number here
+    ],
+)
+def test_malformed_paging_is_a_400_naming_the_parameter(as_user, supervisor, client_a, query, field):
+    r = as_user(supervisor).get(f"/api/v1/clients/?{query}")
+    assert r.status_code == 400 and list(r.json()) == [field]
+
+
+def test_paging_within_range_and_past_the_end(as_user, supervisor, client_a):
+    api = as_user(supervisor)
+    assert api.get("/api/v1/clients/?page=1&page_size=200").json()["count"] == 1
+    assert api.get("/api/v1/clients/?page=2").status_code == 404  # a page past the last: not found
+
+
+def test_every_operation_documents_its_errors(client, db):
+    """The schema states the errors each operation may answer, with their shapes (SPEC §8)."""
+    schema = client.get("/api/schema/?format=json").json()
+    assert {"ErrorDetail", "FieldErrors"} <= set(schema["components"]["schemas"])
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            if {} not in operation.get("security", [{}]):
+                assert {"401", "403"} <= codes, (method, path)
+            if method != "get":
+                assert {"400", "409"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+    paging = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/clients/"]["get"]["parameters"]}
+    assert (paging["page"]["minimum"], paging["page_size"]["minimum"], paging["page_size"]["maximum"]) == (1, 1, 200)

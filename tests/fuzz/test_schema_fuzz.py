@@ -5,11 +5,12 @@ Schemathesis generates requests from the schema, valid and invalid ones, and eac
 as every persona of tests/conftest.py (token auth) and anonymously, twice: once as generated,
 once with the ids in its path, filters and body swapped for real records the persona's site
 holds, so the fuzz reaches the views' access checks, serializers and services and not only
-their "not found". Two checks, the contract's:
+their "not found". Three checks, the contract's:
 - not_a_server_error: no 5xx, ever;
-- response_schema_conformance: a response with a documented status code matches its schema.
-Undocumented 400/401/403/404/409 are the contract's own answers (SPEC §8), so
-status_code_conformance is not asked.
+- status_code_conformance: every status answered is one the operation documents (its errors
+  included: 400, 401, 403, 404, 409 where they can happen, cases.api.schema.error_responses);
+- response_schema_conformance: a response matches the schema of its status code (the error
+  shapes `FieldErrors` and `ErrorDetail` included).
 
 Each request runs in a savepoint rolled back after it: the records stay as the fixtures made
 them, so every example meets the same world (deterministic), and on PostgreSQL one failed
@@ -27,13 +28,13 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from .conftest import HOME_SITE, PERSONAS
 
 # Examples per operation: each one goes out 18 times (9 callers × generated and real ids).
 MAX_EXAMPLES = 6
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 CONFIG = SchemathesisConfig.from_dict(
     {
