@@ -66,3 +66,11 @@ def handler500(request):
         request.basodara_unavailable = error
         return unavailable(request, error)
     return defaults.server_error(request)
+
+
+def handler404(request, exception):
+    """An API path that names nothing (a malformed id included) answers JSON like every API
+    error (`ErrorDetail`); pages keep Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -7,6 +7,7 @@ from web.views.auth import TwoFactorView
 from .health import health
 
 # A database or Redis that is away answers 503 with Retry-After; other errors the plain 500.
+handler404 = "basodara.errors.handler404"
 handler500 = "basodara.errors.handler500"
 
 urlpatterns = [

@@ -3,7 +3,7 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from cases.models import Client, ClientStatus
+from cases.models import Client, ClientStatus, Facility, FacilityKind, GroupKind, Role, SupportGroup, User
 from cases.selectors import ArvState, clients_matching, with_arv_state
 
 
@@ -61,3 +61,34 @@ class ClientFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return clients_matching(queryset, value)
+
+
+# Organisation filters: plain ids (an id out of reach filters to nothing, it does not answer
+# whether it exists), choices and true/false stated in the schema as the server checks them.
+class SupportGroupFilter(django_filters.FilterSet):
+    site = IdFilter(field_name="site")
+    kind = django_filters.ChoiceFilter(choices=GroupKind.choices)
+
+    class Meta:
+        model = SupportGroup
+        fields = ["site", "kind"]
+
+
+class FacilityFilter(django_filters.FilterSet):
+    site = IdFilter(field_name="site")
+    kind = django_filters.ChoiceFilter(choices=FacilityKind.choices)
+
+    class Meta:
+        model = Facility
+        fields = ["site", "kind"]
+
+
+class UserFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+    site = IdFilter(field_name="site")
+    facility = IdFilter(field_name="facility")
+    is_active = TrueFalseFilter(field_name="is_active")
+
+    class Meta:
+        model = User
+        fields = ["role", "site", "facility", "is_active"]

@@ -47,11 +47,9 @@ ERROR_COMPONENTS = {
 }
 
 
-def _response(description, component):
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
-    }
+def _response(description, component, media_types):
+    schema = {"$ref": f"#/components/schemas/{component}"}
+    return {"description": description, "content": {media_type: {"schema": schema} for media_type in media_types}}
 
 
 def error_responses(result, generator, request, public):
@@ -71,20 +69,35 @@ def error_responses(result, generator, request, public):
             named = any(p.get("in") == "path" for p in parameters)
             paged = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
             signed_in = {} not in operation.get("security", [{}])
+            # Errors come as JSON, or in the media type the operation answers in (FHIR's).
+            media_types = ["application/json"] + sorted(
+                {
+                    media_type
+                    for code, success in responses.items()
+                    if code.startswith("2")
+                    for media_type in success.get("content", {})
+                    if media_type.endswith("json") and media_type != "application/json"
+                }
+            )
             wanted = {}
             if writes or any(p.get("in") in ("query", "header") for p in parameters):
-                wanted["400"] = _response("Refused input: each field with its messages.", "FieldErrors")
+                wanted["400"] = _response("Refused input: each field with its messages.", "FieldErrors", media_types)
             if signed_in:
-                wanted["401"] = _response("Not signed in, or the token has expired.", "ErrorDetail")
-                wanted["403"] = _response("Signed in, but not allowed to do this.", "ErrorDetail")
+                wanted["401"] = _response("Not signed in, or the token has expired.", "ErrorDetail", media_types)
+                wanted["403"] = _response("Signed in, but not allowed to do this.", "ErrorDetail", media_types)
             if named or paged:
-                wanted["404"] = _response("No such record within your reach (or no such page).", "ErrorDetail")
+                wanted["404"] = _response(
+                    "No such record within your reach (or no such page).", "ErrorDetail", media_types
+                )
             if writes:
                 wanted["409"] = _response(
                     "A conflict: changed meanwhile, a step no longer possible, or a reused Idempotency-Key.",
                     "ErrorDetail",
+                    media_types,
                 )
-            wanted["503"] = _response("A service it needs is away: retry after `Retry-After` seconds.", "ErrorDetail")
+            wanted["503"] = _response(
+                "A service it needs is away: retry after `Retry-After` seconds.", "ErrorDetail", media_types
+            )
             for code, response in wanted.items():
                 responses.setdefault(code, response)
     return result

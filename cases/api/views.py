@@ -19,7 +19,7 @@ from cases.models import AccessKind, AccessLog, Client, ClientStatusEvent, Suppo
 
 from . import rows
 from .base import ID_PATTERN, BaseViewSet, ReadCreateUpdateViewSet
-from .filters import ClientFilter
+from .filters import ClientFilter, FacilityFilter, SupportGroupFilter, UserFilter
 from .serializers import (
     AccessLogSerializer,
     BreakGlassResultSerializer,
@@ -199,7 +199,7 @@ class SiteViewSet(OrganisationViewSet):
 
 class SupportGroupViewSet(OrganisationViewSet):
     serializer_class = SupportGroupSerializer
-    filterset_fields = ["site", "kind"]
+    filterset_class = SupportGroupFilter
 
     def get_queryset(self):
         return access.support_groups_visible_to(self.request.user)
@@ -213,7 +213,7 @@ class SupportGroupViewSet(OrganisationViewSet):
 
 class FacilityViewSet(OrganisationViewSet):
     serializer_class = FacilitySerializer
-    filterset_fields = ["site", "kind"]
+    filterset_class = FacilityFilter
 
     def get_queryset(self):
         return access.facilities_visible_to(self.request.user)
@@ -221,7 +221,7 @@ class FacilityViewSet(OrganisationViewSet):
 
 class UserViewSet(ReadCreateUpdateViewSet):
     serializer_class = UserSerializer
-    filterset_fields = ["role", "site", "facility", "is_active"]
+    filterset_class = UserFilter
 
     def get_queryset(self):
         return (

@@ -127,3 +127,10 @@ def test_every_operation_documents_its_errors(client, db):
                 assert "404" in codes, (method, path)
     paging = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/clients/"]["get"]["parameters"]}
     assert (paging["page"]["minimum"], paging["page_size"]["minimum"], paging["page_size"]["maximum"]) == (1, 1, 200)
+
+
+def test_an_api_path_that_names_nothing_is_a_json_404(as_user, supervisor, client):
+    for path in ("/api/v1/clients/abc/", "/api/v1/clients/1234567890123456789/", "/api/v1/nothing-here/"):
+        r = as_user(supervisor).get(path)
+        assert (r.status_code, r["Content-Type"], set(r.json())) == (404, "application/json", {"detail"})
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
