@@ -66,6 +66,7 @@ def unread_count(context):
 def nav_for(user):
     """Which sections the navigation offers, as the policy decides."""
     from empowerment import access as empowerment_access
+    from fieldsync import access as fieldsync_access
     from outreach import access as outreach_access
     from referrals import access as referral_access
     from reports import caseload, national
@@ -77,5 +78,6 @@ def nav_for(user):
         "programmes": empowerment_access.may_record_sessions_at_all(user),
         "national": national.may_see_national(user),
         "break_glass_review": access.can_review_break_glass(user),
+        "field": fieldsync_access.may_work_offline(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }
