@@ -1,8 +1,10 @@
 """The field app without signal (SPEC §12.6), in Chromium with the network cut."""
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import services
@@ -22,6 +24,7 @@ def prepare_offline(page, base, username):
     """Sign in, let the service worker install, and keep the caseload under a PIN."""
     sign_in(page, base, username)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    assert not store_exists(page)  # nothing is kept before the worker chooses a PIN
     page.goto(f"{base}/offline/")
     page.fill("#setup-pin", PIN)
     page.fill("#setup-pin2", PIN)
@@ -167,3 +170,29 @@ def test_days_without_sync_wipe_the_store(browser_page, live_server, worker, cli
     page.goto(f"{base}/")
     page.locator("#view-wiped").wait_for()
     assert not store_exists(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signal_lost_on_the_visit_page_keeps_what_was_typed(browser_page, live_server, worker, client_a):  # noqa: F811
+    page, base = browser_page, live_server.url
+    prepare_offline(page, base, "worker_a")
+    page.goto(f"{base}/clients/{client_a.pk}/visits/new/")  # the server's form, with signal
+    page.select_option("#id_kind", "home_visit")
+    page.fill("#id_plan", "Diketik sebelum sinyal hilang")
+    # The site's clock, whatever the phone's: an hour ago there.
+    at_site = (timezone.localtime(timezone=client_a.site.tzinfo) - datetime.timedelta(hours=1)).replace(
+        second=0, microsecond=0
+    )
+    page.fill("#id_visited_at", at_site.strftime("%Y-%m-%dT%H:%M"))
+    page.context.set_offline(True)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/offline/#outbox")
+    entry = page.locator(".outbox-entry")
+    entry.wait_for()
+    assert "Diketik sebelum sinyal hilang" in entry.locator(".outbox-content").inner_text()
+    assert not HomeVisit.objects.exists()
+    page.context.set_offline(False)
+    expect(page.locator("#outbox-count")).to_have_text("0")
+    [visit] = HomeVisit.objects.filter(client=client_a)
+    assert (visit.plan, visit.kind, visit.visitor) == ("Diketik sebelum sinyal hilang", "home_visit", worker)
+    assert visit.visited_at == at_site

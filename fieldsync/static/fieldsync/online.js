@@ -21,6 +21,41 @@
     store.state().then(function (state) { if (state === "open") store.sync().then(showCount); });
   }
 
+  var ENTRY_URLS = { visit: "/api/v1/visits/", refill: "/api/v1/refills/" };
+
+  // The form shows the site's local time ("2026-12-06T08:00"); the API is told its offset.
+  function atSite(value, offset) {
+    if (!offset) return value;
+    return value + (value.length === 16 ? ":00" : "") + offset.slice(0, 3) + ":" + offset.slice(3);
+  }
+
+  // A visit or refill form submitted without signal: kept in the outbox (the same body the
+  // API takes) instead of a failed page load that would lose what was typed.
+  function keepOffline(event) {
+    var form = event.target;
+    if (navigator.onLine) return;
+    event.preventDefault();
+    store.state().then(function (state) {
+      if (state !== "open") {
+        var alert = document.createElement("div");
+        alert.className = "alert alert-warning";
+        alert.setAttribute("role", "alert");
+        alert.textContent = form.dataset.offlineLocked;
+        form.parentNode.insertBefore(alert, form);
+        return;
+      }
+      var body = { client: Number(form.dataset.client) };
+      new FormData(form).forEach(function (value, name) {
+        if (name === "csrfmiddlewaretoken" || value === "") return;
+        body[name] = name === "visited_at" ? atSite(value, form.dataset.utcOffset) : value;
+      });
+      var kind = form.dataset.offlineEntry;
+      store
+        .queue({ kind: kind, url: ENTRY_URLS[kind], body: body, client: body.client, client_label: form.dataset.clientLabel })
+        .then(function () { location.href = "/offline/#outbox"; });
+    });
+  }
+
   if ("serviceWorker" in navigator && window.workbox) {
     new window.workbox.Workbox("/sw.js").register();
   }
@@ -32,6 +67,9 @@
         event.preventDefault();
         store.wipe().catch(function () {}).then(function () { form.submit(); });
       });
+    });
+    document.querySelectorAll("form[data-offline-entry]").forEach(function (form) {
+      form.addEventListener("submit", keepOffline);
     });
     document.addEventListener("basodara:outbox", showCount);
     window.addEventListener("online", sync);

@@ -83,8 +83,20 @@
     return crypto.subtle.importKey("raw", fromBase64(raw), "AES-GCM", false, ["encrypt", "decrypt"]);
   }
 
+  // Whether the database is there, without creating it (a page of someone who never chose a
+  // PIN leaves nothing behind); where the browser cannot list databases, it is opened.
+  function present() {
+    if (dbPromise || !indexedDB.databases) return Promise.resolve(true);
+    return indexedDB.databases().then(function (list) {
+      return list.some(function (entry) { return entry.name === DB_NAME; });
+    });
+  }
+
   function getMeta(name) {
-    return db().then(function (database) { return database.get("meta", name); });
+    return present().then(function (there) {
+      if (!there) return undefined;
+      return db().then(function (database) { return database.get("meta", name); });
+    });
   }
 
   function setMeta(name, value) {
