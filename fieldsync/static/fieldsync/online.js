@@ -18,7 +18,10 @@
 
   function sync() {
     if (!navigator.onLine) return;
-    store.state().then(function (state) { if (state === "open") store.sync().then(showCount); });
+    store.state().then(function (state) {
+      if (state !== "open") return;
+      store.needsSync().then(function (needed) { if (needed) store.sync().then(showCount); });
+    });
   }
 
   var ENTRY_URLS = { visit: "/api/v1/visits/", refill: "/api/v1/refills/" };

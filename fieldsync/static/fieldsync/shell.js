@@ -354,7 +354,10 @@
           $("#unlock-pin").focus();
           return;
         }
-        return refresh().then(function () { if (navigator.onLine) return syncNow(); });
+        return refresh().then(function () {
+          if (!navigator.onLine) return;
+          return store.needsSync().then(function (needed) { if (needed) return syncNow(); });
+        });
       });
     });
   }
@@ -370,7 +373,12 @@
     window.addEventListener("hashchange", function () {
       store.state().then(function (state) { if (state === "open") render(); });
     });
-    window.addEventListener("online", function () { renderNetwork(); store.state().then(function (s) { if (s === "open") syncNow(); }); });
+    window.addEventListener("online", function () {
+      renderNetwork();
+      store.state().then(function (state) {
+        if (state === "open") store.needsSync().then(function (needed) { if (needed) syncNow(); });
+      });
+    });
     window.addEventListener("offline", renderNetwork);
     start();
   });

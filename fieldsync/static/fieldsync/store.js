@@ -294,6 +294,16 @@
       .join("; ");
   }
 
+  // The caseload is fetched again at most this often unless entries wait: each fetch is a
+  // logged read of every client in it, not something to repeat on every page.
+  var REFRESH_MS = 15 * 60 * 1000;
+
+  store.needsSync = function () {
+    return Promise.all([store.counts(), getMeta("last_sync")]).then(function (values) {
+      return values[0].waiting > 0 || !values[1] || Date.now() - values[1] > REFRESH_MS;
+    });
+  };
+
   var syncing = null;
 
   // Send what waits, in order, each with its own Idempotency-Key, then refresh the caseload.
