@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import services
+from cases import reminders, services
+from cases.models import Refill, Tracing, TracingAttempt
 from outreach.models import HomeVisit
 
 from .test_browser import browser_page, shot, sign_in  # noqa: F401 (browser_page is a fixture)
@@ -196,3 +197,40 @@ def test_signal_lost_on_the_visit_page_keeps_what_was_typed(browser_page, live_s
     [visit] = HomeVisit.objects.filter(client=client_a)
     assert (visit.plan, visit.kind, visit.visitor) == ("Diketik sebelum sinyal hilang", "home_visit", worker)
     assert visit.visited_at == at_site
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refill_and_tracing_attempt_recorded_offline_are_sent_in_order(
+    browser_page,  # noqa: F811
+    live_server,
+    worker,
+    late_client,
+    facility_a,
+):
+    reminders.run_all()  # ten days late: a tracing task is open
+    tracing = Tracing.objects.get(client=late_client, status="open")
+    page, base = browser_page, live_server.url
+    prepare_offline(page, base, "worker_a")
+    page.context.set_offline(True)
+    page.goto(f"{base}/")
+    page.locator("#today-tracing").get_by_role("link", name=re.compile(late_client.code)).click()
+    page.locator("#client-attempt").click()
+    page.select_option("#attempt-method", "phone")
+    page.select_option("#attempt-outcome", "reached")
+    page.fill("#attempt-note", "Sudah dihubungi")
+    page.locator("#attempt-form button[type=submit]").click()
+    expect(page.locator("#outbox-count")).to_have_text("1")
+    page.goto(f"{base}/clients/{late_client.pk}/refills/new/")
+    page.select_option("#refill-facility", str(facility_a.pk))
+    page.fill("#refill-days", "60")
+    pickup = datetime.date.fromisoformat(page.input_value("#refill-date"))  # the phone's today
+    page.locator("#refill-form button[type=submit]").click()
+    expect(page.locator("#outbox-count")).to_have_text("2")
+    assert page.locator(".outbox-entry").count() == 2
+    page.context.set_offline(False)
+    expect(page.locator("#outbox-count")).to_have_text("0")
+    attempt = TracingAttempt.objects.get(tracing=tracing, note="Sudah dihubungi")
+    refill = Refill.objects.get(client=late_client, days_supplied=60)
+    assert (attempt.made_by, attempt.method, attempt.outcome) == (worker, "phone", "reached")
+    assert (refill.facility, refill.pickup_date) == (facility_a, pickup)
+    assert attempt.made_at < refill.created_at  # sent in the order they were recorded
