@@ -1,6 +1,7 @@
 """In a browser: choosing a facility narrows the services offered, with no page load (htmx)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import Client
 from referrals.models import Referral
@@ -26,12 +27,13 @@ def test_services_follow_the_chosen_facility(browser_page, console, live_server,
     page.select_option("#id_to_facility", str(facility_a.pk))
     page.wait_for_selector("#id_service option[value=tb]", state="detached")
     assert offered(page) == ["vct", "art_initiation", "art_refill", "viral_load"]
-    assert page.input_value("#id_service") == "vct"  # still offered: kept
+    # Restored after htmx settles, a moment after the swap: waited for, not read at once.
+    expect(page.locator("#id_service")).to_have_value("vct")  # still offered: kept
     page.select_option("#id_service", "viral_load")
     page.select_option("#id_to_facility", str(tb_clinic.pk))
     page.wait_for_selector("#id_service option[value=tb]", state="attached")
     assert offered(page) == ["vct", "tb"]
-    assert page.input_value("#id_service") == ""  # not offered there: chosen again
+    expect(page.locator("#id_service")).to_have_value("")  # not offered there: chosen again
     page.select_option("#id_service", "tb")
     page.fill("#id_reason", "Batuk lebih dari dua minggu")
     shot(page, "referral-form-services")
