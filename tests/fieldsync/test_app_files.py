@@ -68,3 +68,13 @@ def test_sign_out_asks_the_browser_to_clear_the_site_storage(page_as, worker):
     r = page_as(worker).post("/logout/")
     assert r.status_code == 302
     assert r["Clear-Site-Data"] == '"storage"'
+
+
+def test_the_manifest_is_reachable_before_the_second_factor(settings, supervisor, client_a):
+    """Every page links it, the second-factor page too; it carries no data."""
+    settings.REQUIRE_2FA = True
+    web = Client()
+    web.force_login(supervisor)
+    assert web.get(f"/clients/{client_a.pk}/").status_code == 302  # the rest waits for the code
+    r = web.get("/manifest.webmanifest")
+    assert r.status_code == 200 and json.loads(r.content)["name"] == "BASODARA"
