@@ -429,8 +429,10 @@ AXES_VERBOSE = False
 # X-Forwarded-For; that header is read only when this many proxies are declared in front.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Our own files only; the API docs page is the one place that needs its inline script.
+# The field app's service worker (/sw.js) and manifest are our own files too, said explicitly.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
 SESSION_COOKIE_HTTPONLY = True

@@ -148,8 +148,9 @@ class SecurityMiddleware:
 
 
 SECOND_FACTOR_ROLES = ("supervisor", "admin")
-# Paths an unverified supervisor may still reach: the second-factor page and the way out.
-SECOND_FACTOR_OPEN_PATHS = ("/2fa/", "/logout/", "/login/", "/i18n/", "/static/")
+# Paths an unverified supervisor may still reach: the second-factor page and the way out
+# (and the app's manifest, which every page links and which carries no data).
+SECOND_FACTOR_OPEN_PATHS = ("/2fa/", "/logout/", "/login/", "/i18n/", "/static/", "/manifest.webmanifest")
 
 
 def needs_second_factor(user) -> bool:

@@ -22,6 +22,7 @@ from cases import reminders
 from cases import services as case_services
 from cases.models import Client, ClientImport, Notification
 from empowerment import services as empowerment_services
+from fieldsync import urls_pages as fieldsync_pages
 from outreach import services as outreach_services
 from referrals import links
 from referrals import services as referral_services
@@ -202,7 +203,7 @@ def page_paths(world):
     }
     posts_only = {"logout", "tracing-claim", "client-assign", "incident-move", "notification-read", "referral-act"}
     paths = {}
-    patterns = [*web_urls.urlpatterns, *referral_urls.page_urlpatterns]
+    patterns = [*web_urls.urlpatterns, *referral_urls.page_urlpatterns, *fieldsync_pages.urlpatterns]
     for pattern in patterns:
         name = pattern.name
         if name in posts_only:
@@ -224,7 +225,7 @@ def page_paths(world):
 def test_every_page_is_listed(world):
     paths = page_paths(world)
     assert {"home", "client-list", "client-detail", "referral-slip", "referral-link", "caseload"} <= set(paths)
-    assert {"client-status", "programme-detail", "session-edit", "indicator-clients"} <= set(paths)
+    assert {"client-status", "programme-detail", "session-edit", "indicator-clients", "offline-shell"} <= set(paths)
     assert all("<" not in p and "(" not in p for p in paths.values()), paths
 
 

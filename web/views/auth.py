@@ -37,6 +37,14 @@ class LogoutView(auth_views.LogoutView):
 
     next_page = "login"
 
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # The offline store of the field app (SPEC §12.6) is wiped at sign-out: the page's
+        # script deletes it first, and this asks the browser to clear the site's storage
+        # (IndexedDB, the service worker and its caches) even where that script did not run.
+        response["Clear-Site-Data"] = '"storage"'
+        return response
+
 
 @method_decorator(never_cache, name="dispatch")
 class TwoFactorView(LoginRequiredMixin, View):
