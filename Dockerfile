@@ -32,6 +32,7 @@ COPY empowerment/ empowerment/
 COPY reports/ reports/
 COPY interop/ interop/
 COPY fieldsync/ fieldsync/
+COPY offline/ offline/
 COPY web/ web/
 COPY templates/ templates/
 COPY static/ static/

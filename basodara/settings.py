@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "reports",
     "interop",
     "fieldsync",
+    "offline",
     "web",
 ]
 

@@ -20,11 +20,11 @@ urlpatterns = [
     path("api/v1/", include("empowerment.urls")),
     path("api/v1/", include("reports.urls")),
     path("api/v1/", include("interop.urls")),
-    path("api/v1/", include("fieldsync.urls")),
+    path("api/v1/", include("offline.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("2fa/", TwoFactorView.as_view(), name="two-factor"),
     path("", include("referrals.urls_pages")),
-    path("", include("fieldsync.urls_pages")),
+    path("", include("offline.urls_pages")),
     path("", include("web.urls")),
 ]

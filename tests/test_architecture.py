@@ -20,7 +20,8 @@ LAYERS = (
     ("cases",),
     ("outreach", "referrals", "empowerment"),
     ("reports",),
-    ("interop", "web"),
+    ("interop", "offline"),
+    ("web",),
     ("basodara",),
 )
 APPS = tuple(app for layer in LAYERS for app in layer)

@@ -22,7 +22,7 @@ from cases import reminders
 from cases import services as case_services
 from cases.models import Client, ClientImport, Notification
 from empowerment import services as empowerment_services
-from fieldsync import urls_pages as fieldsync_pages
+from offline import urls_pages as offline_pages
 from outreach import services as outreach_services
 from referrals import links
 from referrals import services as referral_services
@@ -33,7 +33,7 @@ from web import urls as web_urls
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["admin_user", "supervisor", "worker", "volunteer", "facility_staff"]
-PROJECT_APPS = ["cases", "referrals", "outreach", "reports", "interop", "fieldsync", "web"]
+PROJECT_APPS = ["cases", "referrals", "outreach", "reports", "interop", "fieldsync", "offline", "web"]
 # The same word in both languages, or a name: not a missed translation.
 SAME_IN_BOTH = {"NIK", "Status", "Email", "Kode", "ID", "Username"}
 LABEL_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
@@ -203,7 +203,7 @@ def page_paths(world):
     }
     posts_only = {"logout", "tracing-claim", "client-assign", "incident-move", "notification-read", "referral-act"}
     paths = {}
-    patterns = [*web_urls.urlpatterns, *referral_urls.page_urlpatterns, *fieldsync_pages.urlpatterns]
+    patterns = [*web_urls.urlpatterns, *referral_urls.page_urlpatterns, *offline_pages.urlpatterns]
     for pattern in patterns:
         name = pattern.name
         if name in posts_only:

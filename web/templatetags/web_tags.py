@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import access
 from cases.selectors import ArvState
 from empowerment import access as empowerment_access
-from fieldsync import access as fieldsync_access
+from offline import access as offline_access
 from outreach import access as outreach_access
 from referrals import access as referral_access
 from reports import access as reports_access
@@ -79,6 +79,6 @@ def nav_for(user):
         "programmes": empowerment_access.may_record_sessions_at_all(user),
         "national": national.may_see_national(user),
         "break_glass_review": access.can_review_break_glass(user),
-        "field": fieldsync_access.may_work_offline(user),
+        "field": offline_access.may_work_offline(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }

@@ -25,8 +25,8 @@ SHELL_FILES = (
     "web/app.css",
     "web/icon.svg",
     "vendor/idb-8.0.4/umd.js",
-    "fieldsync/store.js",
-    "fieldsync/shell.js",
+    "offline/store.js",
+    "offline/shell.js",
 )
 SHELL_URL = "/offline/"
 
@@ -63,12 +63,12 @@ def manifest(request):
 def service_worker(request):
     """At the root, so that its scope is the whole site. The shell's revision follows its
     language and its files, so the browser fetches them again when either changes."""
-    shell = render_to_string("fieldsync/shell.html", request=None)
+    shell = render_to_string("offline/shell.html", request=None)
     precache = [{"url": SHELL_URL, "revision": hashlib.sha256(shell.encode()).hexdigest()[:16]}]
     precache += [{"url": static(path), "revision": _revision(path)} for path in SHELL_FILES]
     modules = {name: static(f"{WORKBOX}{name}.prod.js") for name in WORKBOX_MODULES}
     body = render_to_string(
-        "fieldsync/sw.js",
+        "offline/sw.js",
         {
             "workbox_sw": json.dumps(static(f"{WORKBOX}workbox-sw.js")),
             "modules": json.dumps(modules),
@@ -84,4 +84,4 @@ def service_worker(request):
 @require_GET
 def shell(request):
     """The offline app's frame: the same for everyone, no data in it (kept by the service worker)."""
-    return render(request, "fieldsync/shell.html")
+    return render(request, "offline/shell.html")

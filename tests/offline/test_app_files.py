@@ -43,7 +43,7 @@ def test_service_worker_is_served_at_the_root_with_workbox_and_the_shell(db):
     assert 'importScripts("/static/vendor/workbox-7.4.1/workbox-sw.js")' in body
     precache = json.loads(re.search(r"precacheAndRoute\((\[.*?\])\)", body).group(1))
     urls = [entry["url"] for entry in precache]
-    assert "/offline/" in urls and "/static/fieldsync/shell.js" in urls
+    assert "/offline/" in urls and "/static/offline/shell.js" in urls
     assert all(entry["revision"] for entry in precache)
     for url in urls:
         assert served(url), url
@@ -59,9 +59,9 @@ def test_shell_carries_no_client_data_and_no_inline_script(page_as, worker, clie
 
 
 def test_field_roles_get_the_app_scripts_and_others_do_not(page_as, worker, volunteer, supervisor):
-    assert "fieldsync/online.js" in page_as(worker).get("/").content.decode()
-    assert "fieldsync/online.js" in page_as(volunteer).get("/").content.decode()
-    assert "fieldsync/online.js" not in page_as(supervisor).get("/").content.decode()
+    assert "offline/online.js" in page_as(worker).get("/").content.decode()
+    assert "offline/online.js" in page_as(volunteer).get("/").content.decode()
+    assert "offline/online.js" not in page_as(supervisor).get("/").content.decode()
 
 
 def test_sign_out_asks_the_browser_to_clear_the_site_storage(page_as, worker):
