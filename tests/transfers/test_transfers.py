@@ -24,18 +24,6 @@ from transfers import services
 from transfers.models import Transfer, TransferStatus
 
 
-@pytest.fixture
-def sharing_client(client_a):
-    Client.objects.filter(pk=client_a.pk).update(consent_share=True)
-    client_a.refresh_from_db()
-    return client_a
-
-
-@pytest.fixture
-def worker_b(site_b):
-    return UserFactory(username="worker_b2", role=Role.SOCIAL_WORKER, site=site_b)
-
-
 def request_one(as_user, supervisor, client, site, **extra):
     body = {"to_site": site.pk, "reason": "Pindah ke Makassar ikut keluarga", **extra}
     return as_user(supervisor).post(f"/api/v1/clients/{client.pk}/transfer/", body, format="json")
@@ -129,13 +117,6 @@ def test_who_may_ask(request, as_user, sharing_client, site_b, admin_user, who, 
 
 
 # --- answering ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def requested(supervisor, sharing_client, site_b):
-    return services.transfer_request(
-        actor=supervisor, client=sharing_client, to_site=site_b, reason="Pindah ke Makassar"
-    )
 
 
 def test_accepting_moves_the_client_and_the_old_site_loses_it_at_once(
@@ -260,3 +241,21 @@ def test_patch_of_site_names_the_transfer_action(as_user, supervisor, admin_user
         assert r.status_code == 400 and "site" in r.json()
         assert "clients/{id}/transfer/" in str(r.json()["site"])
     assert Client.objects.get(pk=client_a.pk).site_id == supervisor.site_id
+
+
+def test_the_timeline_shows_the_transfer(
+    as_user, page_as, requested, outsider_supervisor, worker_b, supervisor, site_b
+):
+    before = as_user(supervisor).get(f"/api/v1/clients/{requested.client_id}/timeline/").json()["results"]
+    assert [e for e in before if e["type"] == "transfer"][0]["status"] == "requested"
+    services.transfer_accept(actor=outsider_supervisor, transfer=requested, assigned_social_worker=worker_b)
+    events = as_user(worker_b).get(f"/api/v1/clients/{requested.client_id}/timeline/").json()["results"]
+    (event,) = [e for e in events if e["type"] == "transfer"]
+    assert (event["status"], event["from_site_code"], event["to_site_code"]) == (
+        "accepted",
+        supervisor.site.code,
+        site_b.code,
+    )
+    assert event["accepted_on"] and event["reason"] == "Pindah ke Makassar"
+    page = page_as(worker_b).get(f"/clients/{requested.client_id}/")
+    assert page.status_code == 200 and f"{supervisor.site.code} → {site_b.code}" in page.content.decode()
