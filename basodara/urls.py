@@ -24,5 +24,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("2fa/", TwoFactorView.as_view(), name="two-factor"),
     path("", include("referrals.urls_pages")),
+    path("", include("transfers.urls_pages")),
     path("", include("web.urls")),
 ]

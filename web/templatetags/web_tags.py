@@ -69,6 +69,7 @@ def nav_for(user):
     from outreach import access as outreach_access
     from referrals import access as referral_access
     from reports import caseload, national
+    from transfers import access as transfer_access
 
     return {
         "clients": bool(access.client_readable_fields(user)),
@@ -77,5 +78,6 @@ def nav_for(user):
         "programmes": empowerment_access.may_record_sessions_at_all(user),
         "national": national.may_see_national(user),
         "break_glass_review": access.can_review_break_glass(user),
+        "transfers": transfer_access.may_request_transfers(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }
