@@ -9,6 +9,13 @@ class TransfersConfig(AppConfig):
     verbose_name = _("Transfers")
     default_auto_field = "django.db.models.BigAutoField"
 
+    def seed_demo(self, *, site, today):
+        """seed_demo's hook: a second site (Tidore) with its supervisor, and a transfer of a
+        Ternate client waiting there; the accounts made."""
+        from .demo import seed_transfer
+
+        return seed_transfer(site=site, today=today)
+
     def ready(self):
         from cases import audit
 
