@@ -111,3 +111,10 @@ def test_transfers_in_and_out_per_site(as_user, moved, supervisor, outsider_supe
     assert counts(as_user(admin_user), {**Q1, "site": site_a.pk}) == (0, 1)
     assert counts(as_user(admin_user), Q1) == (1, 1)
     assert as_user(worker).get(TRANSFERS, Q1).status_code == 403
+
+
+def test_the_caseload_page_shows_transfers_in_and_out(page_as, moved, supervisor, outsider_supervisor):
+    page = page_as(supervisor).get("/caseload/?from=2026-01-01&to=2026-03-31").content.decode()
+    assert 'data-figure="transfers_out">1<' in page and 'data-figure="transfers_in">0<' in page
+    page = page_as(outsider_supervisor).get("/caseload/?from=2026-01-01&to=2026-03-31").content.decode()
+    assert 'data-figure="transfers_in">1<' in page
