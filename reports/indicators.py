@@ -27,8 +27,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, CharField, DateField, F, IntegerField, Min, Q, Value, When, Window
-from django.db.models.functions import Cast, Lag, Lead, RowNumber
+from django.db.models import Case, CharField, F, Min, Q, Value, When, Window
+from django.db.models.functions import Lag, Lead, RowNumber
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -226,7 +226,14 @@ _FACTS_SQL = """
            CASE WHEN c.gone IS NOT NULL THEN 'transferred_out' ELSE COALESCE(oe.status, 'active') END
                AS outcome_end,
            CASE WHEN c.gone IS NOT NULL THEN c.gone ELSE oe.day END AS outcome_day{extra_columns}
-      FROM ({{clients}}) c
+      FROM (SELECT c0.*, COALESCE(mv.held_end, c0.site_id) AS held_site,
+                   CASE WHEN {site} IS NOT NULL AND COALESCE(mv.held_end, c0.site_id) <> {site}
+                        THEN mv.gone_from END AS gone,
+                   CASE WHEN {site} IS NOT NULL AND COALESCE(mv.held_before, c0.site_id) <> {site}
+                        THEN 1 ELSE 0 END AS away_before
+              FROM ({{clients}}) c0
+              LEFT JOIN ({{moves}}) mv ON mv.cid = c0.cid
+             WHERE {site} IS NULL OR COALESCE(mv.held_end, c0.site_id) = {site} OR mv.gone_from IS NOT NULL) c
       LEFT JOIN ({{last_end}}) le ON le.cid = c.cid
       LEFT JOIN ({{last_before}}) lb ON lb.cid = c.cid
       LEFT JOIN ({{outcome_end}}) oe ON oe.cid = c.cid
@@ -249,27 +256,12 @@ def facts_of(clients, start, end, *, cascade=False, site=None):
     scope = _Period(start, end)
     before = start - datetime.timedelta(days=1)
     clients = clients.filter(consent_date__lte=end)
-    if site is not None:
-        clients = sites.held_by(clients, site, end)
-        history = {
-            "gone": Case(
-                When(held_end=site.pk, then=Value(None)), default=F("gone_from_site"), output_field=DateField()
-            ),
-            "away_before": flag(~Q(held_before=site.pk)),
-        }
-        clients = clients.annotate(held_before=sites.site_on(before))
-    else:
-        history = {
-            "gone": Cast(Value(None), output_field=DateField()),
-            "away_before": Value(0, output_field=IntegerField()),
-        }
     theirs = clients.values("pk")
     tables = {
         "clients": clients.order_by().values(
             "sex",
-            held_site=sites.site_on(end),
+            "site_id",
             cid=F("pk"),
-            **history,
             band=age_band(end),
             art=F("art_start_date"),
             d_end=Value(end),
@@ -277,6 +269,9 @@ def facts_of(clients, start, end, *, cascade=False, site=None):
             d_start=Value(start),
             d_six=Value(end - SIX_MONTHS),
         ),
+        # Where each client that ever moved was on the days that matter (reports.sites); a
+        # client never moved is at its own site.
+        "moves": sites.moves(clients, site=site, before=before, end=end),
         "last_end": _last_refill(theirs, end),
         "last_before": _last_refill(theirs, before),
         "outcome_end": _outcome(theirs, end),
@@ -304,7 +299,8 @@ def facts_of(clients, start, end, *, cascade=False, site=None):
                   GROUP BY l.cid) lost ON lost.cid = c.cid
       LEFT JOIN (SELECT DISTINCT r.cid AS cid FROM ({returned}) r
                   WHERE r.pickup >= r.d_start AND r.previous_lost_on < r.pickup) ret ON ret.cid = c.cid"""
-    sql = _FACTS_SQL.format(mmd=MMD_DAYS, extra_columns=extra_columns, extra_joins=extra_joins)
+    site_sql = "NULL" if site is None else str(int(site.pk))
+    sql = _FACTS_SQL.format(mmd=MMD_DAYS, site=site_sql, extra_columns=extra_columns, extra_joins=extra_joins)
     return sql, tables
 
 

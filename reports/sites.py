@@ -8,8 +8,8 @@ before and transferred out by D, with a `transferred_out` outcome dated at the m
 client that arrived counts from its day of arrival (not in a cohort that began before it).
 """
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import DateField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
 
 from cases.models import Client
 from transfers.models import Transfer, TransferStatus
@@ -41,15 +41,15 @@ def left_site_by(site, day):
 
 def clients_of_site(site) -> QuerySet:
     """The clients `site` holds now and those it transferred out: what its reports of any
-    period may count."""
-    transferred_out = Transfer.objects.filter(client=OuterRef("pk"), status=TransferStatus.ACCEPTED, from_site=site)
-    return Client.objects.filter(Q(site=site) | Exists(transferred_out))
+    period may count (the transferred out found once, as a hashed list, not per client)."""
+    transferred_out = Transfer.objects.filter(status=TransferStatus.ACCEPTED, from_site=site).values("client_id")
+    return Client.objects.filter(Q(site=site) | Q(pk__in=transferred_out))
 
 
-def held_by(clients, site, day) -> QuerySet:
-    """`clients` that `site` held on some day up to `day`, annotated `held_end` (the site
-    holding each on `day`) and `gone_end` (the day it left `site`, if it was not there on
-    `day`)."""
-    return clients.annotate(held_end=site_on(day), gone_from_site=left_site_by(site, day)).filter(
-        Q(held_end=site.pk) | Q(gone_from_site__isnull=False)
-    )
+def moves(clients, *, site, before, end) -> QuerySet:
+    """Per client of `clients` that ever moved (the others are at their own site): the site
+    holding it on `end` and on `before`, and the last day on or before `end` it left `site`
+    (NULL without a site). The correlated look-ups run for these few clients only."""
+    moved = clients.filter(pk__in=Transfer.objects.filter(status=TransferStatus.ACCEPTED).values("client_id"))
+    gone = left_site_by(site, end) if site is not None else Cast(Value(None), output_field=DateField())
+    return moved.order_by().values(cid=F("pk"), held_end=site_on(end), held_before=site_on(before), gone_from=gone)
