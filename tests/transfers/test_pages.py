@@ -69,3 +69,12 @@ def test_the_receiving_supervisor_declines_with_a_reason(page_as, requested, out
     assert "Tidak ada pekerja sosial" in outgoing
     # The sending side does not answer its own request.
     assert page_as(supervisor).post(f"/transfers/{requested.pk}/accept/", {}).status_code == 403
+
+
+def test_the_access_log_names_the_transfer_reads_and_writes(page_as, requested, outsider_supervisor):
+    browser = page_as(outsider_supervisor)
+    browser.get("/transfers/")  # the inbox reads the client, by code and nickname
+    browser.post(f"/transfers/{requested.pk}/accept/", {})
+    page = browser.get(f"/clients/{requested.client_id}/access-log/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert f"Klien (pindah sentra) #{requested.client_id}" in page  # a read through the transfer inbox
+    assert f"Pindah sentra #{requested.pk}" in page  # the transfer written
