@@ -8,7 +8,7 @@ before and transferred out by D, with a `transferred_out` outcome dated at the m
 client that arrived counts from its day of arrival (not in a cohort that began before it).
 """
 
-from django.db.models import DateField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import DateField, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
 from cases.models import Client
@@ -41,9 +41,12 @@ def left_site_by(site, day):
 
 def clients_of_site(site) -> QuerySet:
     """The clients `site` holds now and those it transferred out: what its reports of any
-    period may count (the transferred out found once, as a hashed list, not per client)."""
-    transferred_out = Transfer.objects.filter(status=TransferStatus.ACCEPTED, from_site=site).values("client_id")
-    return Client.objects.filter(Q(site=site) | Q(pk__in=transferred_out))
+    period may count. One UNION of ids the database computes once and joins (the site's own
+    through its index), as cases.access does for volunteers' grants; an OR of the two would
+    scan every client of every site."""
+    transferred_out = Transfer.objects.filter(status=TransferStatus.ACCEPTED, from_site=site).order_by()
+    ids = Client.objects.filter(site=site).order_by().values("pk").union(transferred_out.values("client_id"), all=True)
+    return Client.objects.filter(pk__in=ids)
 
 
 def moves(clients, *, site, before, end) -> QuerySet:

@@ -118,3 +118,10 @@ def test_the_caseload_page_shows_transfers_in_and_out(page_as, moved, supervisor
     assert 'data-figure="transfers_out">1<' in page and 'data-figure="transfers_in">0<' in page
     page = page_as(outsider_supervisor).get("/caseload/?from=2026-01-01&to=2026-03-31").content.decode()
     assert 'data-figure="transfers_in">1<' in page
+
+
+def test_the_national_view_counts_each_client_at_the_site_holding_it(moved, site_a, site_b):
+    from reports import national
+
+    assert national.clients_on_art(D(2026, 3, 31)) == {site_a.pk: 1, site_b.pk: 1}
+    assert national.clients_on_art(D(2026, 1, 31)) == {site_a.pk: 2}
