@@ -101,7 +101,7 @@ CLIENT_COLUMNS = (
     "id", "code", "full_name", "name_key", "nickname", "sex", "date_of_birth", "phone", "address", "nik", "nik_hash",
     "hiv_diagnosis_date", "art_start_date", "regimen", "status", "consent_date", "consent_sms", "consent_share",
     "consent_withdrawn_on", "family_disclosure", "pregnant", "possible_duplicate", "version", "created_at",
-    "updated_at", "assigned_social_worker_id", "companion_id", "art_facility_id", "site_id",
+    "updated_at", "assigned_social_worker_id", "companion_id", "art_facility_id", "site_id", "closure_reason",
 )  # fmt: skip
 REFILL_COLUMNS = ("id", "pickup_date", "days_supplied", "next_due", "missed_doses", "returned_to_treatment",
                   "created_at", "client_id", "facility_id", "recorded_by_id")  # fmt: skip
@@ -146,11 +146,13 @@ def add_organisation(cur, rng, now):
         Site._meta.db_table,
         [
             "id", "name", "code", "timezone", "ltfu_days", "refill_upcoming_days", "refill_missed_days",
-            "tracing_days", "quiet_hours_start", "quiet_hours_end", "client_sms_template",
+            "tracing_days", "quiet_hours_start", "quiet_hours_end", "client_sms_template", "review_months",
+            "offline_days",
         ],
         [(
             site_id, SITE_NAME, SITE_CODE, SITE_TZ, LTFU_DAYS, UPCOMING_DAYS, MISSED_DAYS, TRACING_DAYS,
             "21:00", "07:00", "Halo {nickname}, jangan lupa jadwal kontrol Anda tanggal {date} di {facility}.",
+            Site._meta.get_field("review_months").default, Site._meta.get_field("offline_days").default,
         )],
     )  # fmt: skip
 
@@ -343,6 +345,7 @@ def add_clients(cur, rng, org, args, today):
             "companion_id": companion,
             "art_facility_id": facility,
             "site_id": org["site_id"],
+            "closure_reason": "",  # an open case
         }
         client_lines.append("\t".join(copy_text(client[column]) for column in CLIENT_COLUMNS) + "\n")
         previous_due = None

@@ -8,7 +8,7 @@ before and transferred out by D, with a `transferred_out` outcome dated at the m
 client that arrived counts from its day of arrival (not in a cohort that began before it).
 """
 
-from django.db.models import DateField, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import DateField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
 from cases.models import Client
@@ -41,12 +41,12 @@ def left_site_by(site, day):
 
 def clients_of_site(site) -> QuerySet:
     """The clients `site` holds now and those it transferred out: what its reports of any
-    period may count. One UNION of ids the database computes once and joins (the site's own
-    through its index), as cases.access does for volunteers' grants; an OR of the two would
-    scan every client of every site."""
+    period may count. The transferred out are one hashed list the database builds once; as
+    an OR beside the site's own the figures cost what the site's own alone cost (20 000
+    clients: 440 ms against 420 for the supervisor's page figures), where a UNION of ids,
+    joined into each of the figures' derived tables, cost 820."""
     transferred_out = Transfer.objects.filter(status=TransferStatus.ACCEPTED, from_site=site).order_by()
-    ids = Client.objects.filter(site=site).order_by().values("pk").union(transferred_out.values("client_id"), all=True)
-    return Client.objects.filter(pk__in=ids)
+    return Client.objects.filter(Q(site=site) | Q(pk__in=transferred_out.values("client_id")))
 
 
 def moves(clients, *, site, before, end) -> QuerySet:
