@@ -29,6 +29,7 @@ COPY cases/ cases/
 COPY referrals/ referrals/
 COPY outreach/ outreach/
 COPY empowerment/ empowerment/
+COPY transfers/ transfers/
 COPY reports/ reports/
 COPY interop/ interop/
 COPY fieldsync/ fieldsync/

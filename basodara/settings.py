@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "referrals",
     "outreach",
     "empowerment",
+    "transfers",
     "reports",
     "interop",
     "fieldsync",

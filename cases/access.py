@@ -82,7 +82,8 @@ CLIENT_ASSIGNMENT_FIELDS = ("assigned_social_worker", "companion")
 # of a write that sends one: 400 naming the field with this message).
 CLIENT_FIXED_FIELDS = {
     "site": gettext_lazy(
-        "A client changes site only by a transfer between sites (transfer them out), never by an edit."
+        "A client changes site only by a transfer between sites (POST clients/{id}/transfer/, accepted by the "
+        "receiving site), never by an edit."
     ),
 }
 CLIENT_ASSIGNMENT_REFUSAL = gettext_lazy("Only a supervisor of the client's site assigns or reassigns a client.")

@@ -8,6 +8,8 @@ from cases import access as cases_access
 from cases.models import Role
 from outreach import access as outreach_access
 
+from . import sites
+
 REPORT_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.VOLUNTEER)
 
 
@@ -28,6 +30,19 @@ def report_clients(user) -> QuerySet:
         # Their own caseload: not the clients shared with them for cover, nor break-glass.
         return clients.filter(assigned_social_worker=user)
     return clients if role in REPORT_ROLES else clients.none()
+
+
+def report_clients_of_site(user, site) -> QuerySet:
+    """The clients the period-true figures (reports.indicators) may count for `user` at
+    `site`: a supervisor's and an admin's reach takes the site's past clients too, those it
+    transferred out (reports.sites), whom its past periods still count; the others' reach is
+    their caseload or groups as it is today."""
+    role = cases_access.role_of(user)
+    if site is None or role not in (Role.ADMIN, Role.SUPERVISOR):
+        return report_clients(user)
+    if role == Role.SUPERVISOR and site.pk != user.site_id:
+        return report_clients(user).none()
+    return sites.clients_of_site(site)
 
 
 def report_incidents(user) -> QuerySet:

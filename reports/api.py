@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from cases.api.pagination import Pagination
 from outreach.models import IncidentStatus, Urgency
 
-from . import access, caseload, empowerment, incidents, indicators, national
+from . import access, caseload, empowerment, incidents, indicators, national, transfers
 from .export import CSVRenderer, XLSXRenderer
 from .referrals import FigureSerializer  # value, n, definition
 from .scope import PeriodQuery, ReportQuery, period, resolve
@@ -378,6 +378,30 @@ class EmpowermentReportView(ReportView):
         rows = [(k, data[k]["value"], data[k]["definition"]) for k in empowerment.FIGURES]
         rows += [(f"reached_others:{k}", v, "") for k, v in data["reached_others_by_category"].items()]
         return [(_("Empowerment"), ("figure", "value", "definition"), rows)]
+
+
+class TransferReportSerializer(ScopeSerializer):
+    transfers_in = CountFigureSerializer()
+    transfers_out = CountFigureSerializer()
+
+
+class TransferReportView(ReportView):
+    """Clients who moved to and from the site in the period (supervisors, admins)."""
+
+    name = "transfers"
+
+    @extend_schema(parameters=[ReportQuery, FORMAT], responses=TransferReportSerializer)
+    def get(self, request):
+        if not transfers.may_see_transfer_report(request.user):
+            raise PermissionDenied
+        return super().get(request)
+
+    def figures(self, user, scope):
+        return transfers.transfer_report(user, scope)
+
+    def tables(self, data):
+        rows = [(k, data[k]["value"], data[k]["definition"]) for k in transfers.FIGURES]
+        return [(_("Transfers"), ("figure", "value", "definition"), rows)]
 
 
 class NationalSiteSerializer(serializers.Serializer):

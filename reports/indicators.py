@@ -12,6 +12,9 @@ The rules, in one place:
   date of the last refill picked up on or before D);
 - *on ART on D*: at least one refill on or before D, not lost and not out of care on D;
 - *first ART date*: the earlier of `art_start_date` and the first refill;
+- *a site's clients* (reports.sites): those it held on the period's last day, and those it
+  transferred out by then, out of care from the day they moved (`transferred_out`); a client
+  that arrived in the period was not on ART at the site the day before it began;
 - *≥ 6 months on ART*: first ART date at least 183 days before the period's end.
 
 Every figure is one set-based statement: per-client facts as of the period's day before
@@ -34,7 +37,7 @@ from cases.models import Client, ClientStatusEvent, DaysSupplied, Refill, Site, 
 from cases.models.arv import VL_SUPPRESSION_THRESHOLD
 from cases.selectors import ltfu_from
 
-from . import access
+from . import access, sites
 from .derived import flag, run_joined
 
 SIX_MONTHS = datetime.timedelta(days=183)
@@ -205,10 +208,10 @@ def _latest_vl(theirs, first, last):
 
 
 _FACTS_SQL = """
-    SELECT c.cid AS cid, c.site_id AS site_id, c.sex AS sex, c.band AS band,
-           CASE WHEN le.cid IS NOT NULL AND le.lost_on > c.d_end
+    SELECT c.cid AS cid, c.held_site AS site_id, c.sex AS sex, c.band AS band,
+           CASE WHEN le.cid IS NOT NULL AND le.lost_on > c.d_end AND c.gone IS NULL
                  AND (oe.status IS NULL OR oe.status = 'active') THEN 1 ELSE 0 END AS on_end,
-           CASE WHEN lb.cid IS NOT NULL AND lb.lost_on > c.d_before
+           CASE WHEN lb.cid IS NOT NULL AND lb.lost_on > c.d_before AND c.away_before = 0
                  AND (ob.status IS NULL OR ob.status = 'active') THEN 1 ELSE 0 END AS on_before,
            CASE WHEN le.cid IS NOT NULL
                  AND (CASE WHEN c.art IS NOT NULL AND c.art < le.first_refill THEN c.art ELSE le.first_refill END)
@@ -220,9 +223,17 @@ _FACTS_SQL = """
            COALESCE(vl.below, 0) AS vl_below,
            CASE WHEN le.days >= {mmd} THEN 1 ELSE 0 END AS mmd,
            CASE WHEN le.due >= c.d_end THEN 1 ELSE 0 END AS supplied_end,
-           COALESCE(oe.status, 'active') AS outcome_end,
-           oe.day AS outcome_day{extra_columns}
-      FROM ({{clients}}) c
+           CASE WHEN c.gone IS NOT NULL THEN 'transferred_out' ELSE COALESCE(oe.status, 'active') END
+               AS outcome_end,
+           CASE WHEN c.gone IS NOT NULL THEN c.gone ELSE oe.day END AS outcome_day{extra_columns}
+      FROM (SELECT c0.*, COALESCE(mv.held_end, c0.site_id) AS held_site,
+                   CASE WHEN {site} IS NOT NULL AND COALESCE(mv.held_end, c0.site_id) <> {site}
+                        THEN mv.gone_from END AS gone,
+                   CASE WHEN {site} IS NOT NULL AND COALESCE(mv.held_before, c0.site_id) <> {site}
+                        THEN 1 ELSE 0 END AS away_before
+              FROM ({{clients}}) c0
+              LEFT JOIN ({{moves}}) mv ON mv.cid = c0.cid
+             WHERE {site} IS NULL OR COALESCE(mv.held_end, c0.site_id) = {site} OR mv.gone_from IS NOT NULL) c
       LEFT JOIN ({{last_end}}) le ON le.cid = c.cid
       LEFT JOIN ({{last_before}}) lb ON lb.cid = c.cid
       LEFT JOIN ({{outcome_end}}) oe ON oe.cid = c.cid
@@ -231,13 +242,17 @@ _FACTS_SQL = """
 
 
 def _facts(user, scope, *, cascade=False):
-    """(SQL, derived tables) of one row of facts per client in reach, as of the scope's end."""
-    return facts_of(scope.narrow(access.report_clients(user)), scope.start, scope.end, cascade=cascade)
+    """(SQL, derived tables) of one row of facts per client in reach, as of the scope's end:
+    for one site, the clients it held by then (reports.sites)."""
+    clients = scope.narrow(access.report_clients_of_site(user, scope.site), site=None)
+    return facts_of(clients, scope.start, scope.end, cascade=cascade, site=scope.site)
 
 
-def facts_of(clients, start, end, *, cascade=False):
+def facts_of(clients, start, end, *, cascade=False, site=None):
     """(SQL, derived tables) of one row of facts per client of the queryset `clients` (already
-    limited to what the caller may count) for the period `start`–`end`, as of `end`."""
+    limited to what the caller may count) for the period `start`–`end`, as of `end`; with a
+    `site`, as that site's clients (those it held by `end`, the ones it transferred out
+    counted out of care from the day they moved)."""
     scope = _Period(start, end)
     before = start - datetime.timedelta(days=1)
     clients = clients.filter(consent_date__lte=end)
@@ -254,6 +269,9 @@ def facts_of(clients, start, end, *, cascade=False):
             d_start=Value(start),
             d_six=Value(end - SIX_MONTHS),
         ),
+        # Where each client that ever moved was on the days that matter (reports.sites); a
+        # client never moved is at its own site.
+        "moves": sites.moves(clients, site=site, before=before, end=end),
         "last_end": _last_refill(theirs, end),
         "last_before": _last_refill(theirs, before),
         "outcome_end": _outcome(theirs, end),
@@ -271,7 +289,7 @@ def facts_of(clients, start, end, *, cascade=False):
            CASE WHEN v12.cid IS NOT NULL THEN 1 ELSE 0 END AS vl12_tested,
            COALESCE(v12.below, 0) AS vl12_below,
            CASE WHEN lost.cid IS NOT NULL AND (oe.status IS NULL OR oe.status = 'active' OR oe.day > lost.day)
-                THEN 1 ELSE 0 END AS lost_in_period,
+                 AND (c.gone IS NULL OR c.gone > lost.day) THEN 1 ELSE 0 END AS lost_in_period,
            CASE WHEN ret.cid IS NOT NULL THEN 1 ELSE 0 END AS returned_in_period"""
         extra_joins = """
       LEFT JOIN ({vl12}) v12 ON v12.cid = c.cid
@@ -281,7 +299,8 @@ def facts_of(clients, start, end, *, cascade=False):
                   GROUP BY l.cid) lost ON lost.cid = c.cid
       LEFT JOIN (SELECT DISTINCT r.cid AS cid FROM ({returned}) r
                   WHERE r.pickup >= r.d_start AND r.previous_lost_on < r.pickup) ret ON ret.cid = c.cid"""
-    sql = _FACTS_SQL.format(mmd=MMD_DAYS, extra_columns=extra_columns, extra_joins=extra_joins)
+    site_sql = "NULL" if site is None else str(int(site.pk))
+    sql = _FACTS_SQL.format(mmd=MMD_DAYS, site=site_sql, extra_columns=extra_columns, extra_joins=extra_joins)
     return sql, tables
 
 

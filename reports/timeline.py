@@ -21,6 +21,7 @@ from cases.models import ClientStatusEvent, Refill, ViralLoad
 from empowerment import access as empowerment_access
 from outreach import access as outreach_access
 from referrals import access as referral_access
+from transfers.models import Transfer
 
 
 def _at(field, *, is_date):
@@ -90,6 +91,12 @@ def _sources(user, client):
             True,
             ("date", "topic", "programme_id", "programme__name"),
         ),
+        "transfer": (
+            cases_access.records_visible_to(user, Transfer).filter(client=client),
+            "requested_at",
+            False,
+            ("requested_at", "status", "from_site__code", "to_site__code", "accepted_on", "reason"),
+        ),
     }
 
 
@@ -131,6 +138,7 @@ class TimelineEventSerializer(serializers.Serializer):
             "referral",
             "enrolment",
             "session",
+            "transfer",
         ]
     )
     id = serializers.IntegerField()

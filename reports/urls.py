@@ -10,6 +10,7 @@ from .api import (
     IndicatorClientsView,
     IndicatorReportView,
     NationalReportView,
+    TransferReportView,
 )
 from .referrals import urlpatterns as referral_report_urlpatterns
 from .timeline import ClientTimelineView
@@ -21,6 +22,7 @@ urlpatterns = [
     path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
     path("reports/empowerment/", EmpowermentReportView.as_view(), name="report-empowerment"),
     path("reports/national/", NationalReportView.as_view(), name="report-national"),
+    path("reports/transfers/", TransferReportView.as_view(), name="report-transfers"),
     path("reports/indicators/", IndicatorReportView.as_view(), name="report-indicators"),
     re_path(
         r"^reports/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/clients/$",

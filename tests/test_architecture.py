@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("fieldsync",),
     ("cases",),
-    ("outreach", "referrals", "empowerment"),
+    ("outreach", "referrals", "empowerment", "transfers"),
     ("reports",),
     ("interop", "offline"),
     ("web",),
@@ -110,6 +110,11 @@ def _reach(start):
                 seen.add(target)
                 todo.append(target)
     return seen
+
+
+def test_every_app_has_its_layer():
+    apps = {path.parent.name for path in ROOT.glob("*/apps.py")}
+    assert apps == set(APPS) - {"basodara"}, "an app missing from LAYERS (or gone): " + str(apps ^ set(APPS))
 
 
 def test_the_graph_is_read():

@@ -2,7 +2,19 @@ from django.urls import path, re_path
 
 from cases.api.base import ID_PATTERN  # also registers the <id:…> converter
 
-from .views import audit, auth, caseload, clients, imports, incidents, notifications, programmes, referrals, today
+from .views import (
+    audit,
+    auth,
+    caseload,
+    clients,
+    imports,
+    incidents,
+    notifications,
+    programmes,
+    referrals,
+    today,
+    transfers,
+)
 
 ID = "<id:pk>"
 
@@ -37,6 +49,10 @@ urlpatterns = [
     path(f"sessions/{ID}/attendance/", programmes.session_edit, name="session-edit"),
     path(f"enrolments/{ID}/outcome/", programmes.enrolment_outcome, name="enrolment-outcome"),
     path("national/", programmes.national, name="national"),
+    path("transfers/", transfers.transfer_inbox, name="transfer-inbox"),
+    path(f"clients/{ID}/transfer/", transfers.transfer_request, name="transfer-request"),
+    path(f"transfers/{ID}/accept/", transfers.transfer_accept, name="transfer-accept"),
+    path(f"transfers/{ID}/decline/", transfers.transfer_decline, name="transfer-decline"),
     re_path(
         r"^caseload/indicators/(?P<indicator_id>HIV\.IND\.[0-9]{1,3})/$",
         caseload.indicator_clients,

@@ -378,6 +378,37 @@ def client_assign(*, actor, client, social_worker, companion=None) -> Client:
 
 
 @transaction.atomic
+def client_move_to_site(*, actor, client, site, social_worker=None) -> Client:
+    """Move a client to another site of the installation: the last step of an accepted
+    transfer (SPEC §12.3; the transfers app decides when). The code and every record stay
+    with the client; the old site's worker, companion and support groups go, and with them
+    every grant on the client (assignment, companion, shares, emergency access, groups), in
+    this transaction, so the old site's people lose it at once. `social_worker` (of the new
+    site) is assigned."""
+    # Locked: an edit or a reassignment racing the move must not re-grant someone of the old site.
+    client = Client.objects.select_for_update(of=("self",)).get(pk=client.pk)
+    client.site = site
+    _validate_assignees(client, social_worker, None)
+    shares = list(
+        ClientUserObjectPermission.objects.filter(
+            content_object=client, kind=GrantKind.SHARE, permission__codename=access.VIEW
+        ).values_list("user_id", flat=True)
+    )
+    ClientUserObjectPermission.objects.filter(content_object=client).delete()
+    ClientGroupObjectPermission.objects.filter(content_object=client).delete()
+    if shares:
+        _log_share(AccessAction.DELETE, None, None, reason="transferred", rows=[(u, client.pk) for u in shares])
+    client.assigned_social_worker = social_worker
+    client.companion = None
+    client.version += 1
+    client.save()
+    client.support_groups.clear()
+    if social_worker is not None:
+        _grant_to_user(client, social_worker, GrantKind.ASSIGNMENT, granted_by=actor)
+    return client
+
+
+@transaction.atomic
 def client_share(*, actor, client, user, until, can_edit=False) -> ClientUserObjectPermission:
     """A supervisor lends one client to a colleague (cover during leave) until the end of `until`."""
     if not access.can_share(actor, client):

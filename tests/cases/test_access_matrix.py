@@ -438,3 +438,61 @@ def test_user_update(request, world, as_user, worker, outsider_worker, who):
     for target, status in zip((worker, outsider_worker), expected, strict=False):
         r = api.patch(f"/api/v1/users/{target.pk}/", {"phone": "+6281211112222"}, format="json")
         assert r.status_code == status, (who, target.username, r.content)
+
+
+# --- transfers between sites (SPEC §12.3) -----------------------------------------------------------
+
+TRANSFER_FIELDS = {
+    "id",
+    "client",
+    "client_code",
+    "from_site",
+    "to_site",
+    "reason",
+    "client_requested",
+    "status",
+    "requested_by",
+    "requested_at",
+    "decided_by",
+    "decided_at",
+    "decline_reason",
+    "assigned_social_worker",
+    "accepted_on",
+}
+TRANSFER = {
+    # persona: (ask to move client_a to site B, sees the transfer, decline it)
+    "admin_user": (201, True, 200),
+    "supervisor": (201, True, 403),
+    "worker": (403, False, 404),
+    "colleague": (404, False, 404),
+    "volunteer": (403, False, 404),
+    "other_volunteer": (404, False, 404),
+    "facility_staff": (404, False, 404),
+    "outsider_supervisor": (404, True, 200),
+}
+
+
+@pytest.mark.parametrize("who", PERSONAS)
+def test_transfers(request, world, as_user, supervisor, site_b, who):
+    from cases.models import Client
+    from transfers import services as transfer_services
+
+    client = world["a"]
+    Client.objects.filter(pk=client.pk).update(consent_share=True)
+    api = as_user(persona(request, who))
+    ask, sees, decline = TRANSFER[who]
+    r = api.post(f"/api/v1/clients/{client.pk}/transfer/", {"to_site": site_b.pk, "reason": "Pindah"}, format="json")
+    assert r.status_code == ask, (who, r.content)
+    if ask == 201:
+        assert set(r.json()) == TRANSFER_FIELDS
+        transfer_id = r.json()["id"]
+    else:
+        transfer_id = transfer_services.transfer_request(
+            actor=supervisor, client=client, to_site=site_b, reason="Pindah"
+        ).pk
+    rows = api.get("/api/v1/transfers/").json()["results"]
+    assert [row["id"] for row in rows] == ([transfer_id] if sees else []), who
+    for row in rows:
+        assert set(row) == TRANSFER_FIELDS
+    r = api.post(f"/api/v1/transfers/{transfer_id}/decline/", {"reason": "Penuh"}, format="json")
+    assert r.status_code == decline, (who, r.content)

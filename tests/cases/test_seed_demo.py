@@ -62,14 +62,14 @@ def printed_accounts(output):
 
 
 def site_today():
-    return timezone.localdate(timezone=Site.objects.get().tzinfo)
+    return timezone.localdate(timezone=Site.objects.get(code="TTE").tzinfo)
 
 
 class TestDemoData:
     """Tests of one seeded database, read only."""
 
     def test_site_groups_and_facilities(self, output):
-        site = Site.objects.get()
+        site = Site.objects.get(code="TTE")
         assert (site.code, site.timezone) == ("TTE", "Asia/Jayapura")
         assert Counter(SupportGroup.objects.filter(site=site).values_list("kind", flat=True)) == {
             GroupKind.LKS: 2,
@@ -246,6 +246,20 @@ class TestDemoData:
         # Every attendee was enrolled in the session's programme.
         for row in Attendance.objects.select_related("session"):
             assert Enrolment.objects.filter(programme=row.session.programme_id, client=row.client_id).exists()
+
+    def test_a_transfer_waits_at_the_second_site(self, output):
+        from transfers.models import Transfer, TransferStatus
+
+        tidore = Site.objects.get(code="TDR")
+        (supervisor,) = User.objects.filter(site=tidore)
+        assert supervisor.role == Role.SUPERVISOR
+        (transfer,) = Transfer.objects.all()
+        assert (transfer.from_site.code, transfer.to_site, transfer.status) == ("TTE", tidore, TransferStatus.REQUESTED)
+        assert transfer.client.consent_share and transfer.reason
+        # Its supervisor is told, through the outbox like every reminder.
+        assert Notification.objects.filter(
+            kind=NotificationKind.TRANSFER_REQUESTED, recipient_user=supervisor, subject_id=transfer.pk
+        ).exists()
 
     def test_a_second_run_changes_nothing(self, output):
         models = (Site, SupportGroup, Facility, User, Client, Refill, ViralLoad, Tracing, Notification)

@@ -40,7 +40,10 @@ class TestBoxes:
         # bin/run starts a worker that delivers what the scan queued; the inbox shows delivered ones.
         for pk in Notification.objects.filter(status=NotificationStatus.PENDING).values_list("pk", flat=True):
             services.notification_deliver(notification_id=pk)
-        users = list(User.objects.filter(is_active=True).exclude(username="admin").order_by("username"))
+        # The second site (Tidore) holds only a transfer waiting for its supervisor (its own test).
+        users = list(
+            User.objects.filter(is_active=True).exclude(username="admin").exclude(site__code="TDR").order_by("username")
+        )
         assert {u.role for u in users} == {"supervisor", "social_worker", "volunteer", "facility_staff"}
         found = {}
         for user in users:

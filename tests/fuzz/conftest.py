@@ -30,6 +30,7 @@ from empowerment import services as empowerment_services
 from outreach import services as outreach_services
 from referrals import services as referral_services
 from tests.factories import FacilityFactory, UserFactory
+from transfers import services as transfer_services
 
 # Who signs in, in the order the requests go out; None is the anonymous caller.
 PERSONAS = (
@@ -188,6 +189,12 @@ def fuzz_world(
     # for the supervisors' review list (not a persona, so no persona's reach changes).
     breaker = UserFactory(username="breaker_a", role=Role.SOCIAL_WORKER, site=site_a)
     case_services.client_break_glass(actor=breaker, client=client_a, reason="Klien dirawat di IGD")
+    # A transfer of client_a to site B waits for an answer: both sides' supervisors see it.
+    transfer = transfer_services.transfer_request(
+        actor=supervisor, client=client_a, to_site=site_b, reason="Pindah ke Makassar"
+    )
+    for side in sides.values():
+        side["ids"]["transfers"] = transfer.pk
 
     now = timezone.now()
     notifications = {}

@@ -54,6 +54,7 @@ REFERENCES = {
     "programme": "programmes",
     "attendees": "clients",
     "site": "sites",
+    "to_site": "sites",
     "facility": "facilities",
     "to_facility": "facilities",
     "art_facility": "facilities",

@@ -27,13 +27,14 @@ from outreach import services as outreach_services
 from referrals import links
 from referrals import services as referral_services
 from referrals import urls as referral_urls
-from tests.factories import csv_bytes, import_row
+from tests.factories import SiteFactory, csv_bytes, import_row
+from transfers import services as transfer_services
 from web import urls as web_urls
 
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["admin_user", "supervisor", "worker", "volunteer", "facility_staff"]
-PROJECT_APPS = ["cases", "referrals", "outreach", "reports", "interop", "fieldsync", "offline", "web"]
+PROJECT_APPS = ["cases", "referrals", "outreach", "reports", "interop", "fieldsync", "offline", "web", "transfers"]
 # The same word in both languages, or a name: not a missed translation.
 SAME_IN_BOTH = {"NIK", "Status", "Email", "Kode", "ID", "Username"}
 LABEL_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
@@ -169,6 +170,10 @@ def world(client_a, worker, volunteer, supervisor, group_a1, facility_a, facilit
     importer.force_login(supervisor)
     importer.post("/clients/import/", {"file": SimpleUploadedFile("daftar.csv", csv_bytes([import_row("Nur Aini")]))})
     assert Notification.objects.exists()
+    # A transfer waiting at another site: the supervisor's outgoing, the admin's incoming.
+    transfer_services.transfer_request(
+        actor=supervisor, client=client_a, to_site=SiteFactory(code="TDR", name="Sentra Tidore"), reason="Pindah"
+    )
     return {
         "client": client_a,
         "referral": referral,
@@ -191,6 +196,7 @@ def page_paths(world):
         "refill-create": client.pk,
         "client-access-log": client.pk,
         "client-status": client.pk,
+        "transfer-request": client.pk,
         "programme-detail": world["programme"].pk,
         "programme-edit": world["programme"].pk,
         "session-create": world["programme"].pk,
@@ -202,8 +208,13 @@ def page_paths(world):
         "referral-slip": referral.pk,
     }
     posts_only = {"logout", "tracing-claim", "client-assign", "incident-move", "notification-read", "referral-act"}
+    posts_only |= {"transfer-accept", "transfer-decline"}
     paths = {}
-    patterns = [*web_urls.urlpatterns, *referral_urls.page_urlpatterns, *offline_pages.urlpatterns]
+    patterns = [
+        *web_urls.urlpatterns,
+        *referral_urls.page_urlpatterns,
+        *offline_pages.urlpatterns,
+    ]
     for pattern in patterns:
         name = pattern.name
         if name in posts_only:
@@ -226,6 +237,7 @@ def test_every_page_is_listed(world):
     paths = page_paths(world)
     assert {"home", "client-list", "client-detail", "referral-slip", "referral-link", "caseload"} <= set(paths)
     assert {"client-status", "programme-detail", "session-edit", "indicator-clients", "offline-shell"} <= set(paths)
+    assert {"transfer-inbox", "transfer-request"} <= set(paths)
     assert all("<" not in p and "(" not in p for p in paths.values()), paths
 
 

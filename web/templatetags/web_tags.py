@@ -12,6 +12,7 @@ from outreach import access as outreach_access
 from referrals import access as referral_access
 from reports import access as reports_access
 from reports import national
+from transfers import access as transfer_access
 
 register = template.Library()
 
@@ -80,5 +81,6 @@ def nav_for(user):
         "national": national.may_see_national(user),
         "break_glass_review": access.can_review_break_glass(user),
         "field": offline_access.may_work_offline(user),
+        "transfers": transfer_access.may_request_transfers(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }

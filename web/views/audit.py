@@ -37,6 +37,7 @@ _READ_PARTS = {
     "today": gettext_lazy("today's work"),
     "referral": gettext_lazy("referral"),
     "share": gettext_lazy("share"),
+    "transfer": gettext_lazy("transfer"),
 }
 
 

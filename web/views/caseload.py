@@ -12,7 +12,7 @@ from cases import access
 from cases.models import Role
 from outreach.models import Urgency
 from reports import access as reports_access
-from reports import caseload, empowerment, incidents, indicators
+from reports import caseload, empowerment, incidents, indicators, transfers
 from reports.scope import resolve
 
 from .common import page
@@ -69,6 +69,7 @@ def caseload_review(request):
         "cascade": figures[1],
         "incidents": incident_figures,
         "empowerment": empowerment.for_page(empowerment.empowerment_report(user, scope)),
+        "transfers": transfers.transfer_report(user, scope) if transfers.may_see_transfer_report(user) else None,
         "query": query,
     }
     return render(request, "web/caseload.html", context)

@@ -324,9 +324,10 @@ def seed():
     reminders.run_all()
     # The other apps' records of the site (programmes and their outcomes, …): each app that
     # has demo data says so with a `seed_demo` on its AppConfig; cases imports none of them.
+    # A hook that makes accounts returns them, so that they are printed with the others.
     for config in apps.get_app_configs():
         if hasattr(config, "seed_demo"):
-            config.seed_demo(site=site, today=today)
+            accounts.extend(config.seed_demo(site=site, today=today) or [])
 
     # Read them back: registering a duplicate also flags the client registered before it,
     # and the scan marked the lost ones.
