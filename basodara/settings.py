@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "referrals",
     "outreach",
     "empowerment",
+    "casework",
     "reports",
     "interop",
     "fieldsync",
@@ -287,6 +288,9 @@ SPECTACULAR_SETTINGS = {
         "ProgrammeKindEnum": "empowerment.models.ProgrammeKind",
         "IncomeBandEnum": "empowerment.models.IncomeBand",
         "EnrolmentOutcomeEnum": "empowerment.models.Outcome",
+        "GoalStatusEnum": "casework.models.GoalStatus",
+        "ActionStatusEnum": "casework.models.ActionStatus",
+        "ClosureReasonEnum": "cases.models.registry.ClosureReason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

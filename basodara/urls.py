@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("referrals.urls")),
     path("api/v1/", include("outreach.urls")),
     path("api/v1/", include("empowerment.urls")),
+    path("api/v1/", include("casework.urls")),
     path("api/v1/", include("reports.urls")),
     path("api/v1/", include("interop.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

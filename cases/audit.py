@@ -36,7 +36,7 @@ UNLOGGED_MODELS = {
     "cases.clientuserobjectpermission",
     "cases.clientgroupobjectpermission",
 }
-LOGGED_APPS = {"cases", "outreach", "referrals", "empowerment"}
+LOGGED_APPS = {"cases", "outreach", "referrals", "empowerment", "casework"}
 
 
 class AuditContextMiddleware:

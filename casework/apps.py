@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseworkConfig(AppConfig):
+    """The case-management cycle (SPEC §12.2): assessment, plan, review, closure, and the
+    client's social protection."""
+
+    name = "casework"
+    verbose_name = _("Case management")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from cases import reminders
+
+        from . import reminders as casework_reminders
+
+        reminders.register_scan(casework_reminders.scan_casework)
+        for subject_type, renderer in casework_reminders.RENDERERS.items():
+            reminders.register_renderer(subject_type, renderer)
