@@ -29,6 +29,7 @@ COPY cases/ cases/
 COPY referrals/ referrals/
 COPY outreach/ outreach/
 COPY empowerment/ empowerment/
+COPY casework/ casework/
 COPY reports/ reports/
 COPY interop/ interop/
 COPY fieldsync/ fieldsync/
