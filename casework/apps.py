@@ -18,3 +18,9 @@ class CaseworkConfig(AppConfig):
         reminders.register_scan(casework_reminders.scan_casework)
         for subject_type, renderer in casework_reminders.RENDERERS.items():
             reminders.register_renderer(subject_type, renderer)
+
+    def seed_demo(self, *, site, today):
+        """seed_demo's hook: assessments, plans, reviews and a closed case at the site."""
+        from .demo import seed_casework
+
+        seed_casework(site=site, today=today)
