@@ -48,8 +48,12 @@ def may_write_casework(user, client) -> bool:
     return clients_casework_writable_by(user).filter(pk=client.pk).exists()
 
 
+def may_read_plans_at_all(user) -> bool:
+    return cases_access.role_of(user) in PLAN_READER_ROLES
+
+
 def clients_plans_readable_by(user) -> QuerySet:
-    if cases_access.role_of(user) not in PLAN_READER_ROLES:
+    if not may_read_plans_at_all(user):
         return cases_access.clients_visible_to(user).none()
     return cases_access.clients_visible_to(user)
 
@@ -142,10 +146,13 @@ def may_sign_off(user, review) -> bool:
     return role == Role.SUPERVISOR and review.client.site_id == user.site_id
 
 
+def may_sign_off_at_all(user) -> bool:
+    return cases_access.role_of(user) in (Role.ADMIN, Role.SUPERVISOR)
+
+
 def reviews_awaiting_sign_off(user) -> QuerySet:
     """The sign-off queue: unsigned reviews of the clients `user` may sign off."""
-    role = cases_access.role_of(user)
-    if role not in (Role.ADMIN, Role.SUPERVISOR):
+    if not may_sign_off_at_all(user):
         return Review.objects.none()
     return reviews_visible_to(user).filter(signed_off_at__isnull=True)
 

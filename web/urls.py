@@ -1,6 +1,18 @@
 from django.urls import path, re_path, register_converter
 
-from .views import audit, auth, caseload, clients, imports, incidents, notifications, programmes, referrals, today
+from .views import (
+    audit,
+    auth,
+    caseload,
+    casework,
+    clients,
+    imports,
+    incidents,
+    notifications,
+    programmes,
+    referrals,
+    today,
+)
 
 
 class IdConverter:
@@ -33,6 +45,12 @@ urlpatterns = [
     path(f"clients/{ID}/assign/", clients.client_assign, name="client-assign"),
     path(f"clients/{ID}/status/", clients.client_status, name="client-status"),
     path(f"clients/{ID}/access-log/", audit.client_access_log, name="client-access-log"),
+    path(f"clients/{ID}/assessment/", casework.assessment_create, name="assessment-create"),
+    path(f"clients/{ID}/plan/", casework.client_plan, name="client-plan"),
+    path(f"clients/{ID}/close/", casework.client_close, name="client-close"),
+    path(f"actions/{ID}/tick/", casework.action_tick, name="action-tick"),
+    path("reviews/", casework.review_queue, name="review-queue"),
+    path(f"reviews/{ID}/sign-off/", casework.review_sign_off, name="review-sign-off"),
     path("emergency-access/", audit.break_glass_open, name="break-glass-open"),
     path("emergency-access/review/", audit.break_glass_review, name="break-glass-review"),
     path(f"tracing/{ID}/claim/", today.tracing_claim, name="tracing-claim"),

@@ -65,6 +65,7 @@ def unread_count(context):
 @register.simple_tag
 def nav_for(user):
     """Which sections the navigation offers, as the policy decides."""
+    from casework import access as casework_access
     from empowerment import access as empowerment_access
     from outreach import access as outreach_access
     from referrals import access as referral_access
@@ -77,5 +78,6 @@ def nav_for(user):
         "programmes": empowerment_access.may_record_sessions_at_all(user),
         "national": national.may_see_national(user),
         "break_glass_review": access.can_review_break_glass(user),
+        "reviews": casework_access.may_sign_off_at_all(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }
