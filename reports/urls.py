@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from .api import (
     CascadeReportView,
     CaseloadReportView,
+    CaseworkReportView,
     EmpowermentReportView,
     IncidentReportView,
     IndicatorClientsView,
@@ -18,6 +19,7 @@ urlpatterns = [
     path("reports/cascade/", CascadeReportView.as_view(), name="report-cascade"),
     path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
     path("reports/empowerment/", EmpowermentReportView.as_view(), name="report-empowerment"),
+    path("reports/casework/", CaseworkReportView.as_view(), name="report-casework"),
     path("reports/national/", NationalReportView.as_view(), name="report-national"),
     path("reports/indicators/", IndicatorReportView.as_view(), name="report-indicators"),
     re_path(

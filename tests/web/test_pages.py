@@ -273,8 +273,10 @@ def test_caseload_is_for_supervisors_only(request, page_as, persona):
 def test_caseload_review(page_as, supervisor, admin_user, worker, late_client, django_assert_max_num_queries):
     c = page_as(supervisor)
     # session, user, site tz, groups, social workers, per-worker aggregate, cascade aggregate,
-    # incidents, the four empowerment aggregates (programmes, sessions, enrolments, reached), unread count
-    with django_assert_max_num_queries(15):
+    # incidents, the four empowerment aggregates (programmes, sessions, enrolments, reached), unread count,
+    # the case-management figures (open cases with plans, assessments for reviews, assessments for
+    # domains, closures; the closure dates too when reviews fell due)
+    with django_assert_max_num_queries(19):
         r = c.get("/caseload/")
     assert r.status_code == 200
     workers = r.context["workers"]

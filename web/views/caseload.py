@@ -10,8 +10,9 @@ from rest_framework.exceptions import ValidationError
 
 from cases import access
 from cases.models import Role
+from casework import access as casework_access
 from outreach.models import Urgency
-from reports import caseload, empowerment, incidents, indicators
+from reports import caseload, casework, empowerment, incidents, indicators
 from reports.scope import resolve
 
 from .common import page
@@ -68,6 +69,8 @@ def caseload_review(request):
         "cascade": figures[1],
         "incidents": incident_figures,
         "empowerment": empowerment.for_page(empowerment.empowerment_report(user, scope)),
+        "casework": casework.for_page(casework.casework_report(user, scope)),
+        "may_sign_off": casework_access.may_sign_off_at_all(user),
         "query": query,
     }
     return render(request, "web/caseload.html", context)
