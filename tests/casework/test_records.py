@@ -239,3 +239,16 @@ def test_plan_list_query_budget(as_user, supervisor, action_a, django_assert_max
     with django_assert_max_num_queries(6):
         r = api.get("/api/v1/plans/")
     assert r.json()["results"][0]["goals"][0]["actions"][0]["id"] == action_a.pk
+
+
+@pytest.mark.parametrize(
+    "path", ["assessment", "plan", "goal", "action", "review", "clientclosure", "socialprotection"]
+)
+def test_admin_lists_are_read_only(client, admin_user, action_a, review_a, path):
+    from tests.factories import PASSWORD
+
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    r = client.get(f"/admin/casework/{path}/")
+    assert r.status_code == 200
+    assert b'value="delete_selected"' not in r.content
+    assert client.get(f"/admin/casework/{path}/add/").status_code == 403
