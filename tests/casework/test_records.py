@@ -252,3 +252,13 @@ def test_admin_lists_are_read_only(client, admin_user, action_a, review_a, path)
     assert r.status_code == 200
     assert b'value="delete_selected"' not in r.content
     assert client.get(f"/admin/casework/{path}/add/").status_code == 403
+
+
+def test_client_shows_its_closure_and_refuses_writing_it(as_user, supervisor, worker, client_a):
+    api = as_user(supervisor)
+    day = site_today(client_a.site)
+    services.client_close(actor=worker, client=client_a, reason="refused", closed_on=day)
+    body = api.get(f"/api/v1/clients/{client_a.pk}/").json()
+    assert (body["closed_on"], body["closure_reason"]) == (day.isoformat(), "refused")
+    r = api.patch(f"/api/v1/clients/{client_a.pk}/", {"closed_on": None, "version": body["version"]}, format="json")
+    assert r.status_code == 400 and "close/" in str(r.json()["closed_on"])
