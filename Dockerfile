@@ -30,6 +30,7 @@ COPY referrals/ referrals/
 COPY outreach/ outreach/
 COPY empowerment/ empowerment/
 COPY transfers/ transfers/
+COPY casework/ casework/
 COPY reports/ reports/
 COPY interop/ interop/
 COPY fieldsync/ fieldsync/

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "referrals",
     "outreach",
     "empowerment",
+    "casework",
     "transfers",
     "reports",
     "interop",
@@ -290,6 +291,9 @@ SPECTACULAR_SETTINGS = {
         "ProgrammeKindEnum": "empowerment.models.ProgrammeKind",
         "IncomeBandEnum": "empowerment.models.IncomeBand",
         "EnrolmentOutcomeEnum": "empowerment.models.Outcome",
+        "GoalStatusEnum": "casework.models.GoalStatus",
+        "ActionStatusEnum": "casework.models.ActionStatus",
+        "ClosureReasonEnum": "cases.models.registry.ClosureReason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

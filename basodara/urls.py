@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("outreach.urls")),
     path("api/v1/", include("empowerment.urls")),
     path("api/v1/", include("transfers.urls")),
+    path("api/v1/", include("casework.urls")),
     path("api/v1/", include("reports.urls")),
     path("api/v1/", include("interop.urls")),
     path("api/v1/", include("offline.urls")),

@@ -62,6 +62,9 @@ CLIENT_FIELDS = (
     "companion",
     "support_groups",
     "possible_duplicate",
+    # Set by closing the case and cleared by reopening it (casework; SPEC §12.7), read-only.
+    "closed_on",
+    "closure_reason",
     "version",
 )
 # Follow-up figures computed for each row (cases.selectors), read-only, for every reader.
@@ -232,7 +235,11 @@ def client_readable_fields(user) -> tuple:
 
 # Fields that change only through an action that keeps their history (SPEC §12.1), never
 # by an edit or at registration through the API: the action to name when a write tries.
-CLIENT_ACTION_FIELDS = {"status": "POST clients/{id}/status/"}
+CLIENT_ACTION_FIELDS = {
+    "status": "POST clients/{id}/status/",
+    "closed_on": "POST clients/{id}/close/",
+    "closure_reason": "POST clients/{id}/close/",
+}
 
 
 def client_writable_fields(user, client=None) -> tuple:

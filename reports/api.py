@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.pagination import Pagination
+from casework import access as casework_access
 from outreach.models import IncidentStatus, Urgency
 
-from . import access, caseload, empowerment, incidents, indicators, national, transfers
+from . import access, caseload, casework, empowerment, incidents, indicators, national, transfers
 from .export import CSVRenderer, XLSXRenderer
 from .referrals import FigureSerializer  # value, n, definition
 from .scope import PeriodQuery, ReportQuery, period, resolve
@@ -402,6 +403,70 @@ class TransferReportView(ReportView):
     def tables(self, data):
         rows = [(k, data[k]["value"], data[k]["definition"]) for k in transfers.FIGURES]
         return [(_("Transfers"), ("figure", "value", "definition"), rows)]
+
+
+class DomainChangeSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    label = serializers.CharField()
+    improved = serializers.IntegerField()
+    same = serializers.IntegerField()
+    worse = serializers.IntegerField()
+
+
+class DomainsImprovedSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Clients compared.")
+    definition = serializers.CharField()
+    domains = DomainChangeSerializer(many=True)
+
+
+class ClosuresSerializer(CountFigureSerializer):
+    by_reason = serializers.DictField(child=serializers.IntegerField())
+
+
+class ShareFigureSerializer(serializers.Serializer):
+    value = serializers.IntegerField()
+    n = serializers.IntegerField()
+    definition = serializers.CharField()
+
+
+class CaseworkReportSerializer(ScopeSerializer):
+    open_cases = CountFigureSerializer()
+    with_current_plan = ShareFigureSerializer()
+    reviews_on_time = ShareFigureSerializer()
+    domains_improved = DomainsImprovedSerializer()
+    closures = ClosuresSerializer()
+    reopened = CountFigureSerializer()
+
+
+class CaseworkReportView(ReportView):
+    """The case-management cycle in the period, as of its end: open cases with a current
+    plan, reviews done on time, domains improved between the first and the latest assessment,
+    closures by reason and reopenings."""
+
+    name = "casework"
+    as_of_end = True
+
+    @extend_schema(parameters=[ReportQuery, FORMAT], responses=CaseworkReportSerializer)
+    def get(self, request):
+        # Scores and closures are read by the staff who write the cycle (casework.access):
+        # a small group's aggregate would tell a volunteer one client's assessment.
+        if not casework_access.may_write_casework_at_all(request.user):
+            raise PermissionDenied
+        return super().get(request)
+
+    def figures(self, user, scope):
+        return casework.casework_report(user, scope)
+
+    def tables(self, data):
+        rows = [("open_cases", data["open_cases"]["value"], None, data["open_cases"]["definition"])]
+        for key in ("with_current_plan", "reviews_on_time"):
+            rows.append((key, data[key]["value"], data[key]["n"], data[key]["definition"]))
+        rows += [(f"closures:{r}", n, None, "") for r, n in data["closures"]["by_reason"].items()]
+        rows.append(("reopened", data["reopened"]["value"], None, data["reopened"]["definition"]))
+        figures = (_("Case management"), ("figure", "value", "of", "definition"), rows)
+        domains = data["domains_improved"]
+        domain_rows = [(d["domain"], d["improved"], d["same"], d["worse"], domains["n"]) for d in domains["domains"]]
+        return [figures, (_("Domains"), ("domain", "improved", "same", "worse", "clients"), domain_rows)]
 
 
 class NationalSiteSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from cases import access as cases_access
 from cases import audit
 from cases.models import ClientStatusEvent, Refill, ViralLoad
+from casework import access as casework_access
 from empowerment import access as empowerment_access
 from outreach import access as outreach_access
 from referrals import access as referral_access
@@ -97,6 +98,36 @@ def _sources(user, client):
             False,
             ("requested_at", "status", "from_site__code", "to_site__code", "accepted_on", "reason"),
         ),
+        "assessment": (
+            casework_access.assessments_visible_to(user).filter(client=client),
+            "assessed_on",
+            True,
+            ("assessed_on", "kind", "assessor_id"),
+        ),
+        "plan": (
+            casework_access.plans_visible_to(user).filter(client=client),
+            "started_on",
+            True,
+            ("started_on", "ended_on", "created_by_id"),
+        ),
+        "action": (
+            casework_access.actions_visible_to(user).filter(client=client),
+            "due_date",
+            True,
+            ("due_date", "description", "owner_id", "status", "done_on", "goal__domain"),
+        ),
+        "review": (
+            casework_access.reviews_visible_to(user).filter(client=client),
+            "created_at",
+            False,
+            ("created_at", "assessment_id", "reviewed_by_id", "signed_off_by_id", "signed_off_at"),
+        ),
+        "closure": (
+            casework_access.closures_visible_to(user).filter(client=client),
+            "closed_on",
+            True,
+            ("closed_on", "reason", "note", "reopened_on"),
+        ),
     }
 
 
@@ -139,6 +170,11 @@ class TimelineEventSerializer(serializers.Serializer):
             "enrolment",
             "session",
             "transfer",
+            "assessment",
+            "plan",
+            "action",
+            "review",
+            "closure",
         ]
     )
     id = serializers.IntegerField()

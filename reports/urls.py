@@ -5,6 +5,7 @@ from cases.api.base import ID_PATTERN
 from .api import (
     CascadeReportView,
     CaseloadReportView,
+    CaseworkReportView,
     EmpowermentReportView,
     IncidentReportView,
     IndicatorClientsView,
@@ -21,6 +22,7 @@ urlpatterns = [
     path("reports/cascade/", CascadeReportView.as_view(), name="report-cascade"),
     path("reports/incidents/", IncidentReportView.as_view(), name="report-incidents"),
     path("reports/empowerment/", EmpowermentReportView.as_view(), name="report-empowerment"),
+    path("reports/casework/", CaseworkReportView.as_view(), name="report-casework"),
     path("reports/national/", NationalReportView.as_view(), name="report-national"),
     path("reports/transfers/", TransferReportView.as_view(), name="report-transfers"),
     path("reports/indicators/", IndicatorReportView.as_view(), name="report-indicators"),

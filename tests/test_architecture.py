@@ -19,6 +19,7 @@ LAYERS = (
     ("fieldsync",),
     ("cases",),
     ("outreach", "referrals", "empowerment", "transfers"),
+    ("casework",),
     ("reports",),
     ("interop", "offline"),
     ("web",),

@@ -8,6 +8,7 @@ from cases.models import (
     AccessLog,
     Client,
     ClientStatusEvent,
+    ClosureReason,
     Facility,
     OutcomeStatus,
     ReferralService,
@@ -116,6 +117,8 @@ class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     # Added to rows by outreach and referrals (cases.selectors.register_client_row_annotation).
     last_visit_date = serializers.DateField(read_only=True, allow_null=True)
     open_referrals = serializers.IntegerField(read_only=True)
+    # Empty while the case is open (closed and reopened through casework's client actions).
+    closure_reason = serializers.ChoiceField(choices=ClosureReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Client

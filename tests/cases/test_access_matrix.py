@@ -34,6 +34,8 @@ FULL_CLIENT_FIELDS = {
     "companion",
     "support_groups",
     "possible_duplicate",
+    "closed_on",
+    "closure_reason",
     "version",
     "next_refill_due",
     "days_late",

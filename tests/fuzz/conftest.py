@@ -26,6 +26,8 @@ from cases.models import (
     Role,
     Tracing,
 )
+from casework import services as casework_services
+from casework.models import DOMAINS
 from empowerment import services as empowerment_services
 from outreach import services as outreach_services
 from referrals import services as referral_services
@@ -111,8 +113,10 @@ def _site_records(*, site, client, group, facility, worker, volunteer, superviso
         attendees=[client],
         others={"family": 1, "community": 2, "health_workers": 0},
     )
+    cycle = _cycle(site=site, client=client, worker=worker, volunteer=volunteer, referral=referral, today=today)
     return {
         "ids": {
+            **cycle["ids"],
             "sites": site.pk,
             "support-groups": group.pk,
             "facilities": facility.pk,
@@ -138,7 +142,39 @@ def _site_records(*, site, client, group, facility, worker, volunteer, superviso
             "incidents": incident.version,
             "referrals": referral.version,
             "enrolments": enrolment.version,
+            "actions": cycle["action"].version,
         },
+    }
+
+
+def _cycle(*, site, client, worker, volunteer, referral, today):
+    """The case-management cycle of `client`: two assessments, a plan with a goal and an
+    action given to the volunteer, a review awaiting sign-off, a closure reopened."""
+    scores = dict.fromkeys(DOMAINS, 2)
+    first = casework_services.assessment_record(
+        actor=worker, client=client, assessed_on=client.consent_date, scores=scores
+    )
+    second = casework_services.assessment_record(actor=worker, client=client, assessed_on=today, scores=scores)
+    plan = casework_services.plan_create(actor=worker, client=client, started_on=client.consent_date)
+    goal = casework_services.goal_create(actor=worker, plan=plan, domain="economic", description="Usaha kecil")
+    action = casework_services.action_create(
+        actor=worker, goal=goal, description="Ikut KUBE", owner=volunteer, due_date=today, referral=referral
+    )
+    review = casework_services.review_record(actor=worker, client=client, assessment=second, note="Membaik")
+    closure = casework_services.client_close(actor=worker, client=client, reason="other", closed_on=today)
+    casework_services.client_reopen(actor=worker, client=client, note="Salah catat")
+    client.refresh_from_db()
+    casework_services.social_protection_set(actor=worker, client=client, bpjs_membership="pbi")
+    return {
+        "ids": {
+            "assessments": first.pk,
+            "plans": plan.pk,
+            "goals": goal.pk,
+            "actions": action.pk,
+            "reviews": review.pk,
+            "closures": closure.pk,
+        },
+        "action": action,
     }
 
 

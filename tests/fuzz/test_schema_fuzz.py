@@ -69,6 +69,13 @@ REFERENCES = {
     "facilitator": "volunteer",
     "companion": "volunteer",
     "responders": "volunteer",
+    "owner": "volunteer",
+    "plan": "plans",
+    "goal": "goals",
+    "assessment": "assessments",
+    "referral": "referrals",
+    "service_record": "services",
+    "enrolment": "enrolments",
 }
 RESOURCE = re.compile(r"^/api/v1/(?P<resource>[a-z-]+)/")
 

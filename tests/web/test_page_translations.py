@@ -21,6 +21,8 @@ from django.utils.translation import trans_real
 from cases import reminders
 from cases import services as case_services
 from cases.models import Client, ClientImport, Notification
+from casework import services as casework_services
+from casework.models import DOMAINS
 from empowerment import services as empowerment_services
 from offline import urls_pages as offline_pages
 from outreach import services as outreach_services
@@ -34,7 +36,18 @@ from web import urls as web_urls
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["admin_user", "supervisor", "worker", "volunteer", "facility_staff"]
-PROJECT_APPS = ["cases", "referrals", "outreach", "reports", "interop", "fieldsync", "offline", "web", "transfers"]
+PROJECT_APPS = [
+    "cases",
+    "referrals",
+    "outreach",
+    "casework",
+    "transfers",
+    "reports",
+    "interop",
+    "fieldsync",
+    "offline",
+    "web",
+]
 # The same word in both languages, or a name: not a missed translation.
 SAME_IN_BOTH = {"NIK", "Status", "Email", "Kode", "ID", "Username"}
 LABEL_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
@@ -166,6 +179,7 @@ def world(client_a, worker, volunteer, supervisor, group_a1, facility_a, facilit
         topic="Pembukuan",
         attendees=[client_a],
     )
+    _casework(client_a, worker=worker, volunteer=volunteer, today=today)
     importer = BrowserClient()
     importer.force_login(supervisor)
     importer.post("/clients/import/", {"file": SimpleUploadedFile("daftar.csv", csv_bytes([import_row("Nur Aini")]))})
@@ -186,6 +200,25 @@ def world(client_a, worker, volunteer, supervisor, group_a1, facility_a, facilit
     }
 
 
+def _casework(client, *, worker, volunteer, today):
+    """The cycle: assessed, a closure reopened, a plan with an action, a review to sign off."""
+    scores = dict.fromkeys(DOMAINS, 2)
+    day = today - datetime.timedelta(days=60)
+    casework_services.assessment_record(actor=worker, client=client, assessed_on=day, scores=scores)
+    casework_services.client_close(actor=worker, client=client, reason="goals_met", closed_on=day, note="Mandiri")
+    casework_services.client_reopen(actor=worker, client=client, note="Kembali")
+    plan = casework_services.plan_create(actor=worker, client=client)
+    goal = casework_services.goal_create(actor=worker, plan=plan, domain="housing", description="Kos aman")
+    casework_services.action_create(
+        actor=worker, goal=goal, description="Cari kos", owner=volunteer, due_date=today + datetime.timedelta(days=2)
+    )
+    again = casework_services.assessment_record(
+        actor=worker, client=client, assessed_on=today, scores={**scores, "housing": 3}
+    )
+    casework_services.review_record(actor=worker, client=client, assessment=again, note="Membaik")
+    client.refresh_from_db()
+
+
 def page_paths(world):
     """Each GET page of the web UI, with the ids of `world` filled in."""
     client, referral, notification = world["client"], world["referral"], Notification.objects.first()
@@ -197,6 +230,9 @@ def page_paths(world):
         "client-access-log": client.pk,
         "client-status": client.pk,
         "transfer-request": client.pk,
+        "assessment-create": client.pk,
+        "client-plan": client.pk,
+        "client-close": client.pk,
         "programme-detail": world["programme"].pk,
         "programme-edit": world["programme"].pk,
         "session-create": world["programme"].pk,
@@ -207,8 +243,18 @@ def page_paths(world):
         "referral-detail": referral.pk,
         "referral-slip": referral.pk,
     }
-    posts_only = {"logout", "tracing-claim", "client-assign", "incident-move", "notification-read", "referral-act"}
-    posts_only |= {"transfer-accept", "transfer-decline"}
+    posts_only = {
+        "logout",
+        "tracing-claim",
+        "client-assign",
+        "incident-move",
+        "notification-read",
+        "referral-act",
+        "action-tick",
+        "review-sign-off",
+        "transfer-accept",
+        "transfer-decline",
+    }
     paths = {}
     patterns = [
         *web_urls.urlpatterns,

@@ -37,8 +37,9 @@ def test_logout_is_post_only(page_as, worker):
 
 def test_today_for_social_worker(page_as, worker, late_client, django_assert_max_num_queries):
     c = page_as(worker)
-    # session, user, site, unread count, visits due, late refills, tracing, incidents
-    with django_assert_max_num_queries(10):
+    # session, user, site, unread count, visits due, late refills, tracing, incidents, and
+    # due this week: actions given to them, reviews due, assessments due
+    with django_assert_max_num_queries(13):
         r = c.get("/")
     assert r.status_code == 200
     body = r.content.decode()
@@ -111,9 +112,9 @@ def test_client_page_query_budget(page_as, worker, late_client, facility_a, djan
             actor=worker, client=late_client, kind="home_visit", visited_at=timezone.now() - datetime.timedelta(days=i)
         )
     # session, user, site, access check, row, groups, editable, records, timeline count + page
-    # + one per event type, the access-log row, unread count
+    # + one per event type, the access-log row, unread count, the assessments' scores
     c = page_as(worker)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         r = c.get(f"/clients/{late_client.pk}/")
     assert r.status_code == 200
     assert r.content.decode().count("list-group-item") >= 4
@@ -272,8 +273,10 @@ def test_caseload_is_for_supervisors_only(request, page_as, persona):
 def test_caseload_review(page_as, supervisor, admin_user, worker, late_client, django_assert_max_num_queries):
     c = page_as(supervisor)
     # session, user, site tz, groups, social workers, per-worker aggregate, cascade aggregate,
-    # incidents, the four empowerment aggregates (programmes, sessions, enrolments, reached), unread count
-    with django_assert_max_num_queries(15):
+    # incidents, the four empowerment aggregates (programmes, sessions, enrolments, reached), unread count,
+    # the case-management figures (open cases with plans, assessments for reviews, assessments for
+    # domains, closures; the closure dates too when reviews fell due)
+    with django_assert_max_num_queries(19):
         r = c.get("/caseload/")
     assert r.status_code == 200
     workers = r.context["workers"]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import access
 from cases.selectors import ArvState
+from casework import access as casework_access
 from empowerment import access as empowerment_access
 from offline import access as offline_access
 from outreach import access as outreach_access
@@ -82,5 +83,6 @@ def nav_for(user):
         "break_glass_review": access.can_review_break_glass(user),
         "field": offline_access.may_work_offline(user),
         "transfers": transfer_access.may_request_transfers(user),
+        "reviews": casework_access.may_sign_off_at_all(user),
         "referrals": referral_access.can_create_referral(user) or bool(referral_access.referral_readable_fields(user)),
     }

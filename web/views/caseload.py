@@ -10,9 +10,10 @@ from rest_framework.exceptions import ValidationError
 
 from cases import access
 from cases.models import Role
+from casework import access as casework_access
 from outreach.models import Urgency
 from reports import access as reports_access
-from reports import caseload, empowerment, incidents, indicators, transfers
+from reports import caseload, casework, empowerment, incidents, indicators, transfers
 from reports.scope import resolve
 
 from .common import page
@@ -70,6 +71,8 @@ def caseload_review(request):
         "incidents": incident_figures,
         "empowerment": empowerment.for_page(empowerment.empowerment_report(user, scope)),
         "transfers": transfers.transfer_report(user, scope) if transfers.may_see_transfer_report(user) else None,
+        "casework": casework.for_page(casework.casework_report(user, scope)),
+        "may_sign_off": casework_access.may_sign_off_at_all(user),
         "query": query,
     }
     return render(request, "web/caseload.html", context)

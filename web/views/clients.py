@@ -28,6 +28,7 @@ from ..forms import (
     client_form_class,
 )
 from ..labels import field_label
+from . import casework as casework_pages
 from .common import page
 
 PAGE_SIZE = 50
@@ -99,6 +100,7 @@ _EVENT_LABELS = {
     "service": {"service": dict(ServiceKind.choices)},
     "status": {"status": dict(OutcomeStatus.choices)},
     "enrolment": {"programme_kind": dict(ProgrammeKind.choices), "outcome": dict(Outcome.choices)},
+    **casework_pages.EVENT_LABELS,
 }
 
 
@@ -137,6 +139,7 @@ def client_detail(request, pk):
         "can_change_status": access.can_change_status(user, client),
         "can_view_log": access.can_view_access_log(user, client),
     }
+    context["casework"] = casework_pages.client_summary(user, client, can_edit=context["can_edit"])
     if context["can_assign"]:
         context["assign_form"] = AssignForm(user=user, client=client)
     return render(request, "web/client_detail.html", context)

@@ -11,6 +11,7 @@ from cases import access, audit, selectors, services
 from cases.exceptions import Conflict
 from cases.models import AccessKind, Role, Tracing, TracingStatus
 from cases.selectors import ArvState
+from casework import selectors as casework_selectors
 from outreach import access as outreach_access
 from outreach.models import OPEN_INCIDENT_STATUSES
 from outreach.selectors import clients_visit_due
@@ -64,6 +65,9 @@ def _today(request):
             .order_by("opened_on", "id")
             .values("id", "client_id", "client__code", "client__nickname", "opened_on", "claimed_by_id")[:LIST_LIMIT]
         )
+    if role in (Role.SOCIAL_WORKER, Role.VOLUNTEER):
+        # Plan actions given to them; a worker's reviews and assessments falling due too.
+        context["due"] = casework_selectors.due_this_week(user, today=context["today"], site=user.site)
     context["may_review_caseload"] = reports_access.may_review_caseload(user)
     # Every client the page names is a read: all of them in one insert.
     for name in ("late", "visits_due", "tracings"):
@@ -71,6 +75,9 @@ def _today(request):
             context[name] = list(context[name])
     shown = [row["id"] for row in context["late"]] + [row["id"] for row in context.get("visits_due", ())]
     shown += [row["client_id"] for row in context.get("tracings", ())]
+    due = context.get("due", {})
+    shown += [row["client_id"] for row in (*due.get("actions", ()), *due.get("reviews", ()))]
+    shown += [row["id"] for row in due.get("assessments", ())]
     audit.log_client_reads(dict.fromkeys(shown), kind=AccessKind.LIST, what="today")
     return render(request, "web/today.html", context)
 

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseworkConfig(AppConfig):
+    """The case-management cycle (SPEC §12.2): assessment, plan, review, closure, and the
+    client's social protection."""
+
+    name = "casework"
+    verbose_name = _("Case management")
+    default_auto_field = "django.db.models.BigAutoField"
+    # Every record of the cycle names a client: each change is in its access log (cases.audit).
+    access_logged = True
+
+    def ready(self):
+        from cases import reminders
+
+        from . import reminders as casework_reminders
+
+        reminders.register_scan(casework_reminders.scan_casework)
+        for subject_type, renderer in casework_reminders.RENDERERS.items():
+            reminders.register_renderer(subject_type, renderer)
+
+    def seed_demo(self, *, site, today):
+        """seed_demo's hook: assessments, plans, reviews and a closed case at the site."""
+        from .demo import seed_casework
+
+        seed_casework(site=site, today=today)
