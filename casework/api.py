@@ -409,23 +409,7 @@ class SocialProtectionSerializer(RefuseUnwritableMixin, serializers.ModelSeriali
 
     class Meta:
         model = SocialProtection
-        fields = (
-            "client",
-            "bpjs_membership",
-            "bpjs_number",
-            "has_ktp",
-            "has_kk",
-            "pkh_since",
-            "pkh_until",
-            "bpnt_since",
-            "bpnt_until",
-            "other_assistance",
-            "other_since",
-            "other_until",
-            "updated_by",
-            "updated_at",
-            "version",
-        )
+        fields = ("client", *services.SOCIAL_PROTECTION_FIELDS, "updated_by", "updated_at", "version")
         read_only_fields = ("client", "updated_by", "updated_at")
 
 
