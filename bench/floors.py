@@ -93,6 +93,8 @@ CLIENT_FIELD_SQL = {
     "WHERE m.client_id = p.id), '[]'::json)",
     "possible_duplicate": "p.possible_duplicate",
     "version": "p.version",
+    "closed_on": "p.closed_on",
+    "closure_reason": "p.closure_reason",
     "next_refill_due": "p.next_refill_due",
     "days_late": "CASE WHEN p.next_refill_due IS NULL THEN NULL ELSE greatest(p.today - p.next_refill_due, 0) END",
     "arv_state": _ARV_STATE,
