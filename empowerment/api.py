@@ -10,7 +10,7 @@ from cases import access as cases_access
 from cases import audit
 from cases.api.base import ReadCreateUpdateViewSet
 from cases.api.filters import IdFilter
-from cases.api.serializers import RefuseUnwritableMixin
+from cases.api.serializers import DefaultSiteMixin, RefuseUnwritableMixin
 from cases.models import Client
 
 from . import access, services
@@ -29,7 +29,7 @@ def _user(serializer):
 # --- programmes -----------------------------------------------------------------------------------
 
 
-class ProgrammeSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
+class ProgrammeSerializer(DefaultSiteMixin, RefuseUnwritableMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ProgrammeKind.choices)
 
     class Meta:
@@ -46,14 +46,6 @@ class ProgrammeSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
             self.fields["support_group"].queryset = access.support_groups_for_programmes(user)
         if isinstance(self.instance, Programme):
             self.fields["site"].read_only = True
-
-    def validate(self, attrs):
-        if self.instance is None and "site" not in attrs:
-            user = _user(self)
-            if user.site_id is None:
-                raise serializers.ValidationError({"site": "This field is required."})
-            attrs["site"] = user.site
-        return attrs
 
 
 class ProgrammeFilter(django_filters.FilterSet):

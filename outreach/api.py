@@ -13,7 +13,7 @@ from cases import access as cases_access
 from cases.api.base import ReadCreateUpdateViewSet, ReadCreateViewSet
 from cases.api.filters import IdFilter, TrueFalseFilter
 from cases.api.reads import ClientReadsLogged
-from cases.api.serializers import RefuseUnwritableMixin
+from cases.api.serializers import DefaultSiteMixin, RefuseUnwritableMixin
 from cases.models import Client, User
 from fieldsync.idempotency import idempotent
 
@@ -217,7 +217,7 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         fields = ("status", "actor", "at", "note")
 
 
-class IncidentSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
+class IncidentSerializer(DefaultSiteMixin, RefuseUnwritableMixin, serializers.ModelSerializer):
     responders = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.none(), required=False)
     breached = serializers.BooleanField(read_only=True)
     version = serializers.IntegerField(required=False, min_value=1)
@@ -276,14 +276,6 @@ class IncidentSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
         if isinstance(self.instance, Incident):
             for name in ("site", "urgency"):
                 self.fields[name].read_only = True
-
-    def validate(self, attrs):
-        if self.instance is None and "site" not in attrs:
-            user = self.context["request"].user
-            if user.site_id is None:
-                raise serializers.ValidationError({"site": "This field is required."})
-            attrs["site"] = user.site
-        return attrs
 
 
 class IncidentActionSerializer(serializers.Serializer):

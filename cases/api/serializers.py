@@ -86,6 +86,20 @@ class RefuseUnwritableMixin:
         return super().to_internal_value(data)
 
 
+class DefaultSiteMixin:
+    """A new record without `site` is made at the caller's own site; a caller of no site (an
+    admin) names one, or gets a 400 on `site`."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is None and "site" not in attrs:
+            user = self.context["request"].user
+            if user.site_id is None:
+                raise serializers.ValidationError({"site": _("This field is required.")})
+            attrs["site"] = user.site
+        return attrs
+
+
 class ScopedFieldsMixin(RefuseUnwritableMixin):
     """Read-only or hidden fields decided by the policy, not by the serializer; a field
     the policy keeps from the caller is refused when sent (RefuseUnwritableMixin)."""
@@ -108,7 +122,7 @@ class ScopedFieldsMixin(RefuseUnwritableMixin):
         return dict.fromkeys(self._policy_refused, self.REFUSED)
 
 
-class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
+class ClientSerializer(DefaultSiteMixin, ScopedFieldsMixin, serializers.ModelSerializer):
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), required=False)
     version = serializers.IntegerField(required=False, min_value=1, help_text=_("Send back the version you read."))
     next_refill_due = serializers.DateField(read_only=True, allow_null=True)
@@ -160,14 +174,6 @@ class ClientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
             return {}
         instance = self.instance if isinstance(self.instance, Client) else None
         return access.client_field_refusals(request.user, instance)
-
-    def validate(self, attrs):
-        if self.instance is None and "site" not in attrs:
-            user = self.context["request"].user
-            if user.site_id is None:
-                raise serializers.ValidationError({"site": _("This field is required.")})
-            attrs["site"] = user.site
-        return attrs
 
 
 class ClientStatusEventSerializer(serializers.ModelSerializer):

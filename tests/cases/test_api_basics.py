@@ -134,3 +134,18 @@ def test_an_api_path_that_names_nothing_is_a_json_404(as_user, supervisor, clien
         r = as_user(supervisor).get(path)
         assert (r.status_code, r["Content-Type"], set(r.json())) == (404, "application/json", {"detail"})
     assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        ("/api/v1/programmes/", {"kind": "family", "name": "Penguatan keluarga", "start_date": "2026-01-05"}),
+        ("/api/v1/incidents/", {"description": "Butuh bantuan darurat", "kind": "death", "urgency": "high"}),
+    ],
+)
+def test_a_record_without_site_by_a_caller_of_no_site_names_the_field(as_user, admin_user, url, body):
+    """Records are made at the caller's site; an admin (no site of their own) must name one,
+    told in the user's language, as for clients (cases.api.serializers.DefaultSiteMixin)."""
+    r = as_user(admin_user).post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="id")
+    assert r.status_code == 400 and list(r.json()) == ["site"]
+    assert r.json()["site"] == ["Kolom ini wajib diisi."]
