@@ -179,6 +179,16 @@ def client_for_user(user, pk, *, for_update=False) -> Client:
         raise Http404 from None
 
 
+def client_for_action(user, pk, allowed) -> Client:
+    """The client `pk` for an action, asked in the order every view asks it: out of the user's
+    reach is a 404 like an unknown id (`client_for_user`), in reach but `allowed(user, client)`
+    false is a 403. The API and the pages both call this."""
+    client = client_for_user(user, pk)
+    if not allowed(user, client):
+        raise PermissionDenied
+    return client
+
+
 def clients_for_records(user) -> QuerySet:
     """Clients whose refills, viral loads and visits `user` may record: a volunteer for
     their groups' clients, staff where they may change the client (a read-only share

@@ -420,9 +420,7 @@ class CaseClientViewSet(BaseViewSet):
     serializer_class = ClosureSerializer
 
     def _writable_client(self, pk):
-        client = cases_access.client_for_user(self.request.user, pk)
-        if not access.may_write_casework(self.request.user, client):
-            raise PermissionDenied
+        client = cases_access.client_for_action(self.request.user, pk, access.may_write_casework)
         return client
 
     @extend_schema(request=CloseSerializer, responses={201: ClosureSerializer})

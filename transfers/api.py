@@ -86,9 +86,7 @@ class TransferRequestView(APIView):
         operation_id="v1_clients_transfer_create",
     )
     def post(self, request, id=None):
-        client = cases_access.client_for_user(request.user, id)
-        if not access.can_request_transfer(request.user, client):
-            raise PermissionDenied
+        client = cases_access.client_for_action(request.user, id, access.can_request_transfer)
         body = TransferRequestSerializer(data=request.data, context={"user": request.user, "client": client})
         body.is_valid(raise_exception=True)
         transfer = services.transfer_request(actor=request.user, client=client, **body.validated_data)

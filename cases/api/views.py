@@ -80,9 +80,7 @@ class ClientViewSet(ReadCreateUpdateViewSet):
     @action(detail=True, methods=["get"], url_path="access-log")
     def access_log(self, request, pk=None):
         """Who read or changed this client and its records (supervisors of the site, admins)."""
-        client = access.client_for_user(request.user, pk)
-        if not access.can_view_access_log(request.user, client):
-            raise PermissionDenied
+        client = access.client_for_action(request.user, pk, access.can_view_access_log)
         entries = AccessLog.objects.filter(client_id=client.pk).select_related("user").order_by("-at", "-id")
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(AccessLogSerializer(page, many=True).data)
@@ -119,9 +117,7 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         """Record a dated outcome: died, transferred out (to a facility outside the
         installation), stopped, or resumed care (`active`). Kept as history; reports count
         the client by its effective date (SPEC §12.1)."""
-        client = access.client_for_user(request.user, pk)
-        if not access.can_change_status(request.user, client):
-            raise PermissionDenied
+        client = access.client_for_action(request.user, pk, access.can_change_status)
         body = ClientStatusChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         event = services.client_status_change(actor=request.user, client=client, **body.validated_data)
@@ -143,9 +139,7 @@ class ClientViewSet(ReadCreateUpdateViewSet):
     @action(detail=True, methods=["post"])
     def share(self, request, pk=None):
         """Lend this client to a social worker of the site until a date (supervisors)."""
-        client = access.client_for_user(request.user, pk)
-        if not access.can_share(request.user, client):
-            raise PermissionDenied
+        client = access.client_for_action(request.user, pk, access.can_share)
         serializer = ClientShareSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         grant = services.client_share(actor=request.user, client=client, **serializer.validated_data)
@@ -161,9 +155,7 @@ class ClientViewSet(ReadCreateUpdateViewSet):
     @action(detail=True, methods=["delete"], url_path=rf"share/(?P<user_id>{ID_PATTERN})")
     def share_revoke(self, request, pk=None, user_id=None):
         """End a share before its date (supervisors of the site, admins); logged."""
-        client = access.client_for_user(request.user, pk)
-        if not access.can_share(request.user, client):
-            raise PermissionDenied
+        client = access.client_for_action(request.user, pk, access.can_share)
         try:
             user = access.users_visible_to(request.user).get(pk=user_id)
         except (ValueError, TypeError, Client.DoesNotExist, access.User.DoesNotExist):

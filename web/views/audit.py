@@ -64,9 +64,7 @@ def _entries_page(request, entries):
 @page
 def client_access_log(request, pk):
     """Who read or changed this client and its records: the site's supervisors and admins."""
-    client = access.client_for_user(request.user, pk)
-    if not access.can_view_access_log(request.user, client):
-        raise PermissionDenied
+    client = access.client_for_action(request.user, pk, access.can_view_access_log)
     entries = _entries_page(request, AccessLog.objects.filter(client_id=client.pk))
     return render(request, "web/access_log.html", {"client": client, "entries": entries})
 

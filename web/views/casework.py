@@ -32,9 +32,7 @@ EVENT_LABELS = {
 
 def _writable_client(user, pk):
     """The client `pk` whose cycle `user` writes: 404 out of reach, 403 if only readable."""
-    client = cases_access.client_for_user(user, pk)
-    if not access.may_write_casework(user, client):
-        raise PermissionDenied
+    client = cases_access.client_for_action(user, pk, access.may_write_casework)
     return client
 
 

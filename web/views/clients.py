@@ -239,9 +239,7 @@ def refill_create(request, pk):
 def client_status(request, pk):
     """Record a dated outcome from the client's page (SPEC §12.1)."""
     user = request.user
-    client = access.client_for_user(user, pk)
-    if not access.can_change_status(user, client):
-        raise PermissionDenied
+    client = access.client_for_action(user, pk, access.can_change_status)
     form = StatusForm(request.POST or None, user=user, client=client)
     if request.method == "POST" and form.is_valid():
         try:
@@ -259,9 +257,7 @@ def client_status(request, pk):
 @page
 def client_assign(request, pk):
     user = request.user
-    client = access.client_for_user(user, pk)
-    if not access.can_assign(user, client):
-        raise PermissionDenied
+    client = access.client_for_action(user, pk, access.can_assign)
     form = AssignForm(request.POST, user=user, client=client)
     if form.is_valid():
         try:

@@ -24,9 +24,7 @@ RECENT = 30  # decided transfers shown under the open ones
 @page
 def transfer_request(request, pk):
     user = request.user
-    client = cases_access.client_for_user(user, pk)
-    if not access.can_request_transfer(user, client):
-        raise PermissionDenied
+    client = cases_access.client_for_action(user, pk, access.can_request_transfer)
     form = TransferRequestForm(request.POST or None, user=user, client=client)
     if request.method == "POST" and form.is_valid():
         try:
