@@ -9,6 +9,7 @@ one periodic task runs them all.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Value
 from django.db.models.functions import Cast, Concat
@@ -59,7 +60,9 @@ def run_all(*, today=None) -> dict:
 
 
 def render(notification) -> str:
-    with translation.override(None if translation.get_language() else "id"):
+    """The message, in the installation's language (LANGUAGE_CODE): a worker has no user's
+    language, and whatever a previous task left active must not decide a client's SMS."""
+    with translation.override(settings.LANGUAGE_CODE):
         return _renderers[notification.subject_type](notification)
 
 

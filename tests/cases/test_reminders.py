@@ -356,3 +356,21 @@ def test_a_backdated_refill_entered_late_does_not_end_ltfu_or_tracing(refilled, 
     refilled.refresh_from_db()
     assert (refilled.status, refilled.next_refill_due, older.returned_to_treatment) == ("ltfu", DUE, False)
     assert Tracing.objects.get(client=refilled).status == "open"
+
+
+def test_messages_are_written_in_the_site_language_whatever_the_worker_has_active(refilled, facility_a):
+    """A Celery worker has no request to take a language from: the client's SMS (and the
+    staff's in-app text) are rendered in the installation's language, never English by
+    accident ("di the health facility")."""
+    from django.utils import translation
+
+    type(facility_a).objects.filter(pk=facility_a.pk).update(name="Klinik VCT RSUD", sms_name="")
+    sent_on(-3)
+    rows = Notification.objects.filter(subject_id__isnull=False)
+    with translation.override("en"):  # what a previous task may have left active
+        for row in rows:
+            services.notification_deliver(notification_id=row.pk, now=at(2))
+    sms = Notification.objects.get(recipient_client=refilled)
+    assert sms.status == NotificationStatus.SENT and "fasilitas kesehatan" in sms.text
+    staff = Notification.objects.exclude(recipient_user=None).first()
+    assert staff.text.startswith("Klien ")
