@@ -63,7 +63,10 @@ def test_visit_recorded_offline_is_kept_and_sent_once_when_the_network_returns(
     page.reload()  # still offline: the shell again, the entry still there
     page.locator("#view-outbox .outbox-entry").first.wait_for()
     assert waiting(page) == 1 and page.locator("#outbox-count").inner_text() == "1"
-    assert "Antar ke klinik" in page.locator(".outbox-content").inner_text()
+    shown = page.locator(".outbox-content").inner_text()
+    # As typed, in the form's own words: labels and choice names, not field names or codes.
+    assert "Rencana: Antar ke klinik" in shown
+    assert "home_visit" not in shown and "visited_at" not in shown and "client:" not in shown
     assert not HomeVisit.objects.exists()
 
     page.context.set_offline(False)  # the 'online' event sends the outbox

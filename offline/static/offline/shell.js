@@ -172,7 +172,7 @@
         }
         var content = document.createElement("pre");
         content.className = "small mb-2 outbox-content";
-        content.textContent = Object.keys(row.entry.body).map(function (k) { return k + ": " + row.entry.body[k]; }).join("\n");
+        content.textContent = describe(row.entry);
         li.appendChild(content);
         if (row.state === "refused") {
           var actions = document.createElement("div");
@@ -192,6 +192,32 @@
         list.appendChild(li);
       });
     });
+  }
+
+  // An entry as its author typed it: the form's own labels and choice names, the time in the
+  // phone's clock (the client is named in the heading).
+  function describe(entry) {
+    var form = document.getElementById(entry.kind + "-form");
+    if (form) fillChoices(form);
+    return Object.keys(entry.body)
+      .filter(function (name) { return name !== "client"; })
+      .map(function (name) {
+        var value = entry.body[name];
+        var field = form && form.elements[name];
+        var caption = name;
+        if (field && field.id) {
+          var label = form.querySelector('label[for="' + field.id + '"]');
+          if (label) caption = label.textContent.trim();
+        }
+        if (field && field.tagName === "SELECT") {
+          var option = Array.prototype.find.call(field.options, function (o) { return o.value === String(value); });
+          if (option) value = option.textContent;
+        } else if (field && field.type === "datetime-local") {
+          value = new Date(value).toLocaleString();
+        }
+        return caption + ": " + value;
+      })
+      .join("\n");
   }
 
   function button(caption, style, onClick) {
