@@ -8,7 +8,7 @@ never 403, so that the existence of a client is not leaked.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -159,6 +159,56 @@ def clients_visible_to(user) -> QuerySet:
 
 def clients_editable_by(user) -> QuerySet:
     return _scoped_clients(user, CHANGE, CHANGE_CONTACT)
+
+
+def _reaches(user, *, client_pk, site_id, consent_standing) -> Q:
+    """The rule of `clients_visible_to` read the other way round: a condition on rows naming a
+    user (at the path `user`, "" for a user row) that holds where that user reads the client
+    whose id, site and consent are given (values, or expressions on the outer row)."""
+
+    def at(field):
+        return f"{user}__{field}" if user else field
+
+    user_pk = OuterRef(f"{user}_id" if user else "pk")
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    grant = {"content_object": client_pk, "permission__codename": VIEW}
+    own_grant = Exists(ClientUserObjectPermission.objects.filter(live, user=user_pk, **grant))
+    group_grant = Exists(ClientGroupObjectPermission.objects.filter(group__user=user_pk, **grant))
+    same_site = Q(**{at("site_id"): site_id})
+    return Q(**{at("is_active"): True}) & (
+        Q(**{at("is_superuser"): True})
+        | Q(**{at("role"): Role.ADMIN})
+        | (same_site & Q(**{at("role"): Role.SUPERVISOR}))
+        | (same_site & Q(**{at("role"): Role.SOCIAL_WORKER}) & own_grant)
+        | (same_site & Q(**{at("role"): Role.VOLUNTEER}) & consent_standing & (own_grant | group_grant))
+    )
+
+
+def reads_client(user, client="") -> Q:
+    """A condition on rows that name a user (the path `user`) and a client (the path `client`,
+    "" for a client row itself): that user reads that client now. Set-based scans filter by it
+    so that no message tells a client to someone who no longer reaches it (a transfer, a
+    reassignment, a volunteer out of the group, consent withdrawn)."""
+
+    def at(field):
+        return f"{client}__{field}" if client else field
+
+    return _reaches(
+        user,
+        client_pk=OuterRef(f"{client}_id" if client else "pk"),
+        site_id=F(at("site_id")),
+        consent_standing=Q(**{at("consent_withdrawn_on__isnull"): True}),
+    )
+
+
+def readers_of(client) -> QuerySet:
+    """The users who read `client` now (the reverse of `clients_visible_to`), in one query."""
+    standing = Q() if client.consent_withdrawn_on is None else Q(pk__in=[])
+    return User.objects.filter(_reaches("", client_pk=client.pk, site_id=client.site_id, consent_standing=standing))
+
+
+def reaches_client(user, client_id) -> bool:
+    return clients_visible_to(user).filter(pk=client_id).exists()
 
 
 # Consent to share (SPEC §4, §7): a client's data leaves for outside facilities and

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from cases import audit
+from cases import access, audit
 from cases.models import (
     AccessLog,
     Client,
@@ -34,6 +34,7 @@ from cases.selectors import ltfu_due_cutoff
 
 _scans = []
 _renderers = {}
+_subject_clients = {}
 
 
 def register_scan(scan):
@@ -42,9 +43,27 @@ def register_scan(scan):
     return scan
 
 
-def register_renderer(subject_type, renderer):
-    """`renderer(notification)` returns the text of a notification about `subject_type`."""
+def register_renderer(subject_type, renderer, *, client=None):
+    """`renderer(notification)` returns the text of a notification about `subject_type`.
+    `client`, a (model, field) pair such as (Refill, "client_id"), names the client a subject
+    tells of: a message to staff about it is then delivered only while its recipient still
+    reads that client (`recipient_may_be_told`)."""
     _renderers[subject_type] = renderer
+    if client is not None:
+        _subject_clients[subject_type] = client
+
+
+def recipient_may_be_told(notification) -> bool:
+    """Whether a staff message may still go to its recipient, checked at delivery: one queued
+    before a transfer, a reassignment or withdrawn consent took the client out of the
+    recipient's reach is not sent (nor is one whose subject is gone). Messages to clients, and
+    subjects with no client (an incident, a transfer to the receiving site), always may."""
+    subject_client = _subject_clients.get(notification.subject_type)
+    if subject_client is None or notification.recipient_user_id is None:
+        return True
+    model, field = subject_client
+    client_id = model.objects.filter(pk=notification.subject_id).values_list(field, flat=True).first()
+    return client_id is not None and access.reaches_client(notification.recipient_user, client_id)
 
 
 def run_all(*, today=None) -> dict:
@@ -262,7 +281,7 @@ def _render_refill(notification) -> str:
     return texts[notification.kind] % {"code": client.code, "date": due}
 
 
-register_renderer(REFILL, _render_refill)
+register_renderer(REFILL, _render_refill, client=(Refill, "client_id"))
 
 
 def _render_break_glass(notification) -> str:

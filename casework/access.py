@@ -157,11 +157,25 @@ def reviews_awaiting_sign_off(user) -> QuerySet:
     return reviews_visible_to(user).filter(signed_off_at__isnull=True)
 
 
+def owners_of(client) -> QuerySet:
+    """Who an action of `client` may be given to now: the active field users who read it
+    (cases.access.readers_of), in one query for the choice list."""
+    return (
+        cases_access.readers_of(client)
+        .filter(role__in=OWNER_ROLES, is_superuser=False)
+        .order_by("role", "first_name", "username")
+    )
+
+
 def may_own_action(owner, client) -> bool:
     """An action is given to an active field user who can read the client."""
-    if owner is None or not owner.is_active or owner.role not in OWNER_ROLES or owner.is_superuser:
-        return False
-    return cases_access.clients_visible_to(owner).filter(pk=client.pk).exists()
+    return owner is not None and owners_of(client).filter(pk=owner.pk).exists()
+
+
+def owner_reaches_client() -> Q:
+    """On action rows: the owner may hold the action now (a field user who reads its client);
+    an owner out of reach since (a transfer, a reassignment, consent withdrawn) may not."""
+    return cases_access.reads_client("owner", "client") & Q(owner__role__in=OWNER_ROLES, owner__is_superuser=False)
 
 
 def owner_candidates(user) -> QuerySet:

@@ -14,12 +14,15 @@ class CaseworkConfig(AppConfig):
 
     def ready(self):
         from cases import reminders
+        from cases.services import registry
 
         from . import reminders as casework_reminders
+        from . import services
 
         reminders.register_scan(casework_reminders.scan_casework)
-        for subject_type, renderer in casework_reminders.RENDERERS.items():
-            reminders.register_renderer(subject_type, renderer)
+        for subject_type, (renderer, client) in casework_reminders.RENDERERS.items():
+            reminders.register_renderer(subject_type, renderer, client=client)
+        registry.on_reach_changed(services.actions_hand_over)
 
     def seed_demo(self, *, site, today):
         """seed_demo's hook: assessments, plans, reviews and a closed case at the site."""

@@ -17,9 +17,11 @@ from django.db.models import Exists, OuterRef
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from cases import access as cases_access
 from cases.models import Client, ClientStatus, NotificationKind
 from cases.reminders import insert_notifications
 
+from . import access
 from .models import Action, ActionStatus, Assessment
 
 ASSESSMENT_DUE_DAYS = 30
@@ -76,18 +78,20 @@ def review_due_assessments(site, *, until):
 
 def scan_casework(*, site, today) -> dict:
     to_worker = {"recipient_user": "assigned_social_worker_id"}
+    # Each message goes only to someone who reads the client now (cases.access.reads_client):
+    # a worker reassigned away, or an owner left at the old site after a transfer, gets none.
     assessments_due = assessment_due_clients(site, today=today).filter(
-        assigned_social_worker__isnull=False, assigned_social_worker__is_active=True
+        cases_access.reads_client("assigned_social_worker")
     )
     reviews_due = review_due_assessments(site, until=today).filter(
-        client__assigned_social_worker__isnull=False, client__assigned_social_worker__is_active=True
+        cases_access.reads_client("client__assigned_social_worker", "client")
     )
     actions_due = Action.objects.filter(
+        access.owner_reaches_client(),
         client__in=open_cases(site).values("pk"),
         goal__plan__ended_on__isnull=True,
         status=ActionStatus.OPEN,
         due_date__lte=today,
-        owner__is_active=True,
     )
     return {
         NotificationKind.ASSESSMENT_DUE: insert_notifications(
@@ -142,8 +146,9 @@ def _render_action_due(notification) -> str:
     }
 
 
+# subject type: (its renderer, where its client is: a message goes only to a reader of it)
 RENDERERS = {
-    ASSESSMENT_SUBJECT: _render_assessment_due,
-    REVIEW_SUBJECT: _render_review_due,
-    ACTION_SUBJECT: _render_action_due,
+    ASSESSMENT_SUBJECT: (_render_assessment_due, (Client, "pk")),
+    REVIEW_SUBJECT: (_render_review_due, (Assessment, "client_id")),
+    ACTION_SUBJECT: (_render_action_due, (Action, "client_id")),
 }

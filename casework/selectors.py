@@ -4,11 +4,8 @@ casework.access."""
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
-
-from cases import access as cases_access
-from cases.models import ClientGroupObjectPermission, ClientUserObjectPermission, Role, User
 
 from . import access
 from .models import DOMAINS, Action, ActionStatus, Assessment, Domain, Goal, score_field
@@ -99,26 +96,4 @@ def current_plan(user, client):
         .filter(client=client, ended_on__isnull=True)
         .prefetch_related(Prefetch("goals", queryset=goals))
         .first()
-    )
-
-
-def owners_for(client):
-    """Who an action of `client` may be given to: active field staff of the site who can read
-    the client, by the rule of cases.access (supervisors of the site, social workers with a
-    live grant, volunteers of the client's groups while consent stands), in one query for
-    the choice list. The service checks the chosen one with cases.access itself."""
-    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    granted = ClientUserObjectPermission.objects.filter(
-        live, content_object=client, permission__codename=cases_access.VIEW
-    ).values("user_id")
-    readable = Q(role=Role.SUPERVISOR) | Q(role=Role.SOCIAL_WORKER, pk__in=granted)
-    if client.consent_withdrawn_on is None:
-        groups = ClientGroupObjectPermission.objects.filter(
-            content_object=client, permission__codename=cases_access.VIEW
-        ).values("group_id")
-        readable |= Q(role=Role.VOLUNTEER, groups__in=groups)
-    return (
-        User.objects.filter(readable, site_id=client.site_id, is_active=True, is_superuser=False)
-        .distinct()
-        .order_by("role", "first_name", "username")
     )

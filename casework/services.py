@@ -4,9 +4,11 @@ with them."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import audit
 from cases.exceptions import Conflict
 from cases.models import Client, ClientStatus, ClosureReason
 from cases.services.outcomes import client_status_change, client_status_now
@@ -180,6 +182,20 @@ def action_create(*, actor, goal, **fields) -> Action:
     _validate_action(action)
     action.save()
     return action
+
+
+def actions_hand_over(*, actor, client) -> int:
+    """Open actions of `client`'s current plan whose owner no longer reads the client (cases
+    calls this when reach changes: a transfer, a reassignment, a group left, consent withdrawn)
+    go to the client's social worker, or else to `actor` if they may hold them. Left with
+    nobody who may, they stay, and no reminder tells the old owner of them."""
+    heir = next((u for u in (client.assigned_social_worker, actor) if access.may_own_action(u, client)), None)
+    if heir is None:
+        return 0
+    stranded = Action.objects.filter(
+        client=client, status=ActionStatus.OPEN, goal__plan__ended_on__isnull=True
+    ).exclude(access.owner_reaches_client())
+    return audit.logged_update(stranded, owner=heir, version=F("version") + 1, updated_at=timezone.now())
 
 
 @transaction.atomic

@@ -18,8 +18,11 @@ class ReferralsConfig(AppConfig):
 
         from . import reminders as referral_reminders
         from . import selectors, services
+        from .models import Referral
 
         reminders.register_scan(referral_reminders.scan_overdue_referrals)
-        reminders.register_renderer(referral_reminders.SUBJECT_TYPE, referral_reminders.render_referral)
+        reminders.register_renderer(
+            referral_reminders.SUBJECT_TYPE, referral_reminders.render_referral, client=(Referral, "client_id")
+        )
         case_selectors.register_client_row_annotation("open_referrals", selectors.open_referrals_expression)
         case_registry.on_consent_withdrawn(services.referrals_stop_for_withdrawn_consent)

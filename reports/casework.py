@@ -18,11 +18,13 @@ from cases.models import ClosureReason
 from casework.models import DOMAINS, Assessment, ClientClosure, Domain, Plan, score_field
 from casework.reminders import months_after
 
-from . import access
+from . import access, sites
 
 DEFINITIONS = {
     "open_cases": _(
-        "Clients who consented by the period's last day and whose case was open on that day (not closed, or reopened)."
+        "Clients who consented by the period's last day and whose case was open on that day (not closed, or "
+        "reopened). For a site, every figure counts the clients it held on that day: a client transferred in the "
+        "period counts at the site that took it."
     ),
     "with_current_plan": _(
         "Of the open cases, those with an intervention plan running on the period's last day (started by then, "
@@ -122,8 +124,18 @@ def domains_improved(clients, *, start, end):
     return counts, compared
 
 
+def clients_held(user, scope):
+    """The clients the report counts: for one site, those it held on the period's last day
+    (reports.sites), so that a transfer after the period changes none of its figures; a client
+    transferred out before that day counts at the site that took it."""
+    clients = scope.narrow(access.report_clients_of_site(user, scope.site), site=None)
+    if scope.site is not None:
+        clients = clients.alias(held=sites.site_on(scope.end)).filter(held=scope.site.pk)
+    return clients
+
+
 def casework_report(user, scope) -> dict:
-    clients = scope.narrow(access.report_clients(user))
+    clients = clients_held(user, scope)
     end, start = scope.end, scope.start
     open_cases = clients.filter(_open_on(end), consent_date__lte=end)
     running = Plan.objects.filter(client=OuterRef("pk"), started_on__lte=end).filter(

@@ -49,6 +49,23 @@ def notify_receiving_supervisors(transfers) -> int:
     )
 
 
+def _client_refusals(client, *, client_requested) -> dict:
+    """Why `client` may not move now, by field: checked at the request and again, under the
+    client's lock, at acceptance (a client who died, whose case closed or who withdrew consent
+    while the request waited does not move)."""
+    errors = {}
+    if not client_requested and not cases_access.may_share_outside(client):
+        errors["client_requested"] = _(
+            "The client has not consented to sharing their data (or withdrew consent): a transfer is possible "
+            "only when the client asks for it."
+        )
+    if client.status == ClientStatus.DECEASED:
+        errors["client"] = _("A deceased client is not transferred.")
+    elif client.closed_on is not None:
+        errors["client"] = _("A closed case is not transferred; reopen it first.")
+    return errors
+
+
 @transaction.atomic
 def transfer_request(*, actor, client, to_site, reason, client_requested=False) -> Transfer:
     """Ask the supervisors of `to_site` to take `client` (the caller has checked that `actor`
@@ -61,15 +78,7 @@ def transfer_request(*, actor, client, to_site, reason, client_requested=False) 
         errors["reason"] = _("Say why the client moves (e.g. where they now live).")
     if to_site.pk == client.site_id:
         errors["to_site"] = _("The client is already at this site.")
-    if not client_requested and not cases_access.may_share_outside(client):
-        errors["client_requested"] = _(
-            "The client has not consented to sharing their data (or withdrew consent): a transfer is possible "
-            "only when the client asks for it."
-        )
-    if client.status == ClientStatus.DECEASED:
-        errors["client"] = _("A deceased client is not transferred.")
-    elif client.closed_on is not None:
-        errors["client"] = _("A closed case is not transferred; reopen it first.")
+    errors.update(_client_refusals(client, client_requested=client_requested))
     if errors:
         raise ValidationError(errors)
     if Transfer.objects.filter(client=client, status=S.REQUESTED).exists():
@@ -119,6 +128,12 @@ def transfer_transition(*, action, transfer, actor, reason="", assigned_social_w
     if action == "decline":
         transfer.decline_reason = reason.strip()
     else:
+        # The client's lock is taken before its state is read (client_move_to_site takes it
+        # again): a death, a closure or a consent withdrawal saved meanwhile is seen here.
+        client = Client.objects.select_for_update(of=("self",)).get(pk=transfer.client_id)
+        refusals = _client_refusals(client, client_requested=transfer.client_requested)
+        if refusals:
+            raise Conflict(" ".join(str(message) for message in refusals.values()))
         to_site = Site.objects.get(pk=transfer.to_site_id)
         client_move_to_site(actor=actor, client=transfer.client, site=to_site, social_worker=assigned_social_worker)
         transfer.assigned_social_worker = assigned_social_worker

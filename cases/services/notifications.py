@@ -82,6 +82,10 @@ def notification_deliver(*, notification_id, now=None) -> str:
         if resume_at is not None:
             _release(notification.pk, now, deliver_after=resume_at, enqueued_at=None)
             return "deferred"
+    if not reminders.recipient_may_be_told(notification):
+        gone = "recipient no longer reaches the client"
+        _release(notification.pk, now, status=NotificationStatus.CANCELLED, last_error=gone)
+        return "cancelled"
     try:
         text = reminders.render(notification)
         if notification.channel == NotificationChannel.SMS:

@@ -28,6 +28,8 @@ from cases.models import (
     NotificationKind,
     Role,
     SupportGroup,
+    Tracing,
+    TracingStatus,
     User,
     name_key,
 )
@@ -328,6 +330,32 @@ def on_consent_withdrawn(hook):
     return hook
 
 
+# Called (actor, client) in the writing transaction when people may have lost the client (a
+# transfer, a reassignment, support groups changed, consent withdrawn); other apps hand over
+# what those people held of it (casework: open plan actions).
+REACH_CHANGED_HOOKS = []
+
+
+def on_reach_changed(hook):
+    REACH_CHANGED_HOOKS.append(hook)
+    return hook
+
+
+def _reach_changed(actor, client):
+    """What people held of `client` and may no longer reach goes back: an open tracing claimed
+    by one of them is unclaimed (else nobody who reaches the client could work it), and the
+    hooks of other apps run."""
+    audit.logged_update(
+        Tracing.objects.filter(client=client, status=TracingStatus.OPEN, claimed_by__isnull=False).exclude(
+            access.reads_client("claimed_by", "client")
+        ),
+        claimed_by=None,
+        claimed_at=None,
+    )
+    for hook in REACH_CHANGED_HOOKS:
+        hook(actor=actor, client=client)
+
+
 @transaction.atomic
 def client_update(*, actor, client, version=None, support_groups=None, **fields) -> Client:
     """Change a client. `fields` are already limited to what `actor` may write."""
@@ -364,9 +392,12 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
         _sync_group_grants(client)
     if {"full_name", "date_of_birth", "nik"} & fields.keys():
         _flag_possible_duplicates(client)
-    if client.consent_withdrawn_on is not None and not consent_was_withdrawn:
+    withdrawn = client.consent_withdrawn_on is not None and not consent_was_withdrawn
+    if withdrawn:
         for hook in CONSENT_WITHDRAWN_HOOKS:
             hook(actor=actor, client=client)
+    if withdrawn or support_groups is not None or (client.assigned_social_worker_id, client.companion_id) != before:
+        _reach_changed(actor, client)
     return client
 
 
@@ -405,6 +436,7 @@ def client_move_to_site(*, actor, client, site, social_worker=None) -> Client:
     client.support_groups.clear()
     if social_worker is not None:
         _grant_to_user(client, social_worker, GrantKind.ASSIGNMENT, granted_by=actor)
+    _reach_changed(actor, client)
     return client
 
 
@@ -463,6 +495,7 @@ def client_share_revoke(*, actor, client, user) -> None:
     if not deleted:
         raise Http404
     _log_share(AccessAction.DELETE, client.pk, user.pk, reason="revoked")
+    _reach_changed(actor, client)
 
 
 @transaction.atomic

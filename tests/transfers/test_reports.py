@@ -17,6 +17,7 @@ import datetime
 import pytest
 
 from cases import services as case_services
+from casework import services as casework_services
 from tests.factories import make_client
 from transfers import services
 from transfers.models import Transfer
@@ -125,3 +126,24 @@ def test_the_national_view_counts_each_client_at_the_site_holding_it(moved, site
 
     assert national.clients_on_art(D(2026, 3, 31)) == {site_a.pk: 1, site_b.pk: 1}
     assert national.clients_on_art(D(2026, 1, 31)) == {site_a.pk: 2}
+
+
+def casework(api, params):
+    body = api.get("/api/v1/reports/casework/", params).json()
+    return body["open_cases"]["value"], body["with_current_plan"]["value"]
+
+
+def test_the_casework_report_counts_a_client_where_it_was_on_the_periods_last_day(
+    as_user, moved, supervisor, outsider_supervisor, admin_user, site_a, site_b
+):
+    """T has a plan since 2025-11-01 and moved on 2026-02-15: Q4 2025 stays site A's (the
+    move came after it), Q1 2026 is site B's; U is site A's throughout."""
+    casework_services.plan_create(actor=outsider_supervisor, client=moved["T"], started_on=D(2025, 11, 1))
+    a, b, everyone = as_user(supervisor), as_user(outsider_supervisor), as_user(admin_user)
+    assert casework(a, Q4) == (2, 1)
+    assert casework(a, Q1) == (1, 0)
+    assert casework(b, Q4) == (0, 0)
+    assert casework(b, Q1) == (1, 1)
+    assert casework(everyone, {**Q4, "site": site_a.pk}) == (2, 1)
+    assert casework(everyone, {**Q1, "site": site_b.pk}) == (1, 1)
+    assert casework(everyone, Q1) == (2, 1)

@@ -94,7 +94,7 @@ def client_plan(request, pk):
     can_write = access.may_write_casework(user, client)
     plan = selectors.current_plan(user, client)
     goal_form = GoalForm(prefix="goal")
-    action_form = ActionForm(prefix="action", owners=selectors.owners_for(client)) if can_write else None
+    action_form = ActionForm(prefix="action", owners=access.owners_of(client)) if can_write else None
     failed_goal = None
     if request.method == "POST":
         if not can_write:
@@ -113,7 +113,7 @@ def client_plan(request, pk):
                     return redirect("client-plan", pk=client.pk)
             if what == "action" and plan is not None:
                 goal = next((g for g in plan.goals.all() if str(g.pk) == request.POST.get("goal")), None)
-                action_form = ActionForm(request.POST, prefix="action", owners=selectors.owners_for(client))
+                action_form = ActionForm(request.POST, prefix="action", owners=access.owners_of(client))
                 failed_goal = goal.pk if goal else None
                 if goal is not None and action_form.is_valid():
                     services.action_create(actor=user, goal=goal, **action_form.cleaned_data)
