@@ -84,7 +84,7 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# Encryption at rest of NIK, phone and address (cases/crypto.py explains rotation). Keys are
+# Encryption at rest of NIK, phone and address (cases/security/crypto.py explains rotation). Keys are
 # Fernet keys: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 if DEBUG:
     # Fixed development keys: never use them for real data.
@@ -94,7 +94,7 @@ else:
     FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", required=True)
     FIELD_HASH_KEY = env("FIELD_HASH_KEY", required=True)
 
-# Backups are encrypted with this Fernet key (cases/backup.py); a backup needs it, and so
+# Backups are encrypted with this Fernet key (cases/security/backup.py); a backup needs it, and so
 # does `restore`. Keep it apart from the backups themselves.
 BACKUP_ENCRYPTION_KEY = env("BACKUP_ENCRYPTION_KEY", "") or (
     "ZGV2LW9ubHktYmFja3VwLWtleS0zMi1ieXRlcy1vayE=" if DEBUG else ""
@@ -141,8 +141,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "cases.audit.AuditContextMiddleware",
-    "cases.security.SecurityMiddleware",
-    "cases.security.TwoFactorMiddleware",
+    "cases.security.middleware.SecurityMiddleware",
+    "cases.security.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the lockout flag the sign-in set on the request.
@@ -214,7 +214,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 2**20
 AUTH_USER_MODEL = "cases.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes refuses a locked-out account or address before any password is checked.
-    "cases.security.LockoutBackend",
+    "cases.security.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -261,7 +261,7 @@ if STATIC_MANIFEST:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cases.tokens.TokenAuthentication",
+        "cases.security.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -384,7 +384,9 @@ SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")
 # A gateway that stops answering must not hold a worker: the task retries later.
 SMS_GATEWAY_TIMEOUT = env_seconds("SMS_GATEWAY_TIMEOUT", 10)
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", "")
-SMS_GATEWAY = env("SMS_GATEWAY", "cases.sms.HttpGateway" if SMS_GATEWAY_URL else "cases.sms.ConsoleGateway")
+SMS_GATEWAY = env(
+    "SMS_GATEWAY", "cases.outbox.sms.HttpGateway" if SMS_GATEWAY_URL else "cases.outbox.sms.ConsoleGateway"
+)
 
 # Notification delivery: a claimed row whose worker died is taken again after the lease
 # (longer than the task time limit); a pending row is re-enqueued after REQUEUE seconds.
@@ -400,14 +402,14 @@ REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
 OTP_TOTP_ISSUER = "BASODARA"
 
 # Sessions end after 30 idle minutes and after 12 hours in any case
-# (cases.security.SecurityMiddleware); the cookie itself lives no longer than that.
+# (cases.security.middleware.SecurityMiddleware); the cookie itself lives no longer than that.
 SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_MAX_SECONDS = env_int("SESSION_MAX_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
 
 # API tokens (django-rest-knox): stored as digests, each use pushes the expiry
 # TOKEN_IDLE_SECONDS ahead, never past TOKEN_MAX_SECONDS from its creation. They die on a
-# password change, deactivation, role change and 2FA reset (cases/tokens.py).
+# password change, deactivation, role change and 2FA reset (cases/security/tokens.py).
 TOKEN_IDLE_SECONDS = env_int("TOKEN_IDLE_SECONDS", 12 * 60 * 60)
 TOKEN_MAX_SECONDS = env_int("TOKEN_MAX_SECONDS", 30 * 24 * 60 * 60)
 REST_KNOX = {
@@ -427,8 +429,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_RESET_ON_SUCCESS = False
-AXES_CLIENT_IP_CALLABLE = "cases.security.client_ip"
-AXES_LOCKOUT_CALLABLE = "cases.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cases.security.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "cases.security.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
 AXES_VERBOSE = False
 # Behind the shipped proxy the client's address is the one the proxy appends to

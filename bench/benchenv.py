@@ -1,6 +1,6 @@
 """The environment the bench scripts run in (imported before `django.setup()`).
 
-NIK, phone and address are stored encrypted (cases/crypto.py), so the generator and every
+NIK, phone and address are stored encrypted (cases/security/crypto.py), so the generator and every
 reader of its data (endpoints.py, the gunicorn it starts) must use the same field keys.
 Unless FIELD_ENCRYPTION_KEY and FIELD_HASH_KEY are set, they get the bench's own keys
 below. These keys protect nothing: they encrypt generated, fictitious people only, and must

@@ -64,8 +64,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 from timing import QueryTimer, ms, p90, plan_findings  # noqa: E402
 
-from cases import access, crypto, tokens  # noqa: E402
+from cases import access  # noqa: E402
 from cases.models import Client, Role, User  # noqa: E402
+from cases.security import crypto, tokens  # noqa: E402
 from reports import caseload as reports  # noqa: E402
 from reports import indicators as report_indicators  # noqa: E402
 

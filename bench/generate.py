@@ -13,7 +13,7 @@ from the site's today (or `--today`), so a reminder scan run on that day finds r
 proportions: a few percent due in the upcoming window, some missed, some to trace, some
 newly lost to follow-up. Client.last_refill and next_refill_due are set from the refills
 with one UPDATE … FROM, as the refill service would have left them. NIK, phone and address
-are written encrypted, through the model fields, with the NIK's keyed hash (cases/crypto.py;
+are written encrypted, through the model fields, with the NIK's keyed hash (cases/security/crypto.py;
 bench/benchenv.py gives the keys). The access log gets the entry each recorded row's
 creation would have written (`--no-access-log` skips it).
 
@@ -51,7 +51,6 @@ from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from cases import crypto  # noqa: E402
 from cases.models import (  # noqa: E402
     AccessLog,
     Client,
@@ -66,6 +65,7 @@ from cases.models import (  # noqa: E402
     ViralLoad,
     name_key,
 )
+from cases.security import crypto  # noqa: E402
 from outreach.models import HomeVisit  # noqa: E402
 from referrals.models import FacilityTeam, Referral, ReferralEvent, ReferralGroupObjectPermission  # noqa: E402
 

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/basodara_bench \
         python bench/reminder_scan.py [--repeat 5] [--today YYYY-MM-DD] [--explain] [--keep]
 
-On the data of bench/generate.py: runs `cases.reminders.scan_refills` for site BNC as the
+On the data of bench/generate.py: runs `cases.arv.reminders.scan_refills` for site BNC as the
 app does (inside `transaction.atomic()`), `--repeat` times, each repetition rolled back so
 that every one does the full insert work from the same state. Interleaved with it, on the
 same warm connection, two floors run through psycopg with prepared statements:
@@ -44,8 +44,8 @@ from django.db import DatabaseError, connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from cases.arv.reminders import scan_refills  # noqa: E402
 from cases.models import Client, Notification, NotificationKind, Refill, Site, Tracing  # noqa: E402
-from cases.reminders import scan_refills  # noqa: E402
 
 SITE_CODE = "BNC"
 BUDGET = 2.0

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from timing import QueryTimer, ms, p90
 
-from cases.reminders import scan_refills
+from cases.arv.reminders import scan_refills
 from referrals.reminders import scan_overdue_referrals
 from referrals.selectors import ACCEPT_WITHIN
 
@@ -92,7 +92,7 @@ def scans_for(site, today):
 
     return [
         Scan(
-            "cases.reminders.scan_refills",
+            "cases.arv.reminders.scan_refills",
             lambda: scan_refills(site=site, today=today),
             [s.select for s in reminder_scan.STATEMENTS],
             [s.insert for s in reminder_scan.STATEMENTS],

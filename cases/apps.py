@@ -10,7 +10,14 @@ class CasesConfig(AppConfig):
     access_logged = True
 
     def ready(self):
-        from . import audit, tokens
+        from . import audit, outbox
+        from .arv import reminders as arv_reminders
+        from .models import Refill
+        from .security import tokens
+        from .services import registry
 
         audit.connect()
         tokens.connect()
+        outbox.register_scan(arv_reminders.scan_refills)
+        outbox.register_renderer(arv_reminders.REFILL, arv_reminders.render_refill, client=(Refill, "client_id"))
+        outbox.register_renderer(registry.BREAK_GLASS_SUBJECT, registry.render_break_glass)

@@ -23,7 +23,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.utils import timezone
 
 from .models import AccessAction, AccessKind, AccessLog, Client
-from .security import client_ip
+from .security.lockout import client_ip
 
 _current_request = contextvars.ContextVar("basodara_request", default=None)
 # Outside a request (a command, a task) the code that acts on a user's behalf says so.

@@ -1,6 +1,7 @@
 """Handing work to the Celery workers by the task's registered name.
 
-Tasks are thin (cases/tasks.py and each app's tasks.py): they import the services they run.
+Tasks are thin (cases/tasks.py, cases/outbox/tasks.py, cases/importing/tasks.py,
+cases/security/tasks.py and each app's tasks.py): they import the services they run.
 A service that hands work on (deliver a notification, run an import) publishes the task by
 its name instead of importing it, so the two never import each other. The registered task
 is used when the app knows it (so `CELERY_TASK_ALWAYS_EAGER` and its options hold), the

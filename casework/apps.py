@@ -13,15 +13,15 @@ class CaseworkConfig(AppConfig):
     access_logged = True
 
     def ready(self):
-        from cases import reminders
+        from cases import outbox
         from cases.services import registry
 
         from . import reminders as casework_reminders
         from . import services
 
-        reminders.register_scan(casework_reminders.scan_casework)
+        outbox.register_scan(casework_reminders.scan_casework)
         for subject_type, (renderer, client) in casework_reminders.RENDERERS.items():
-            reminders.register_renderer(subject_type, renderer, client=client)
+            outbox.register_renderer(subject_type, renderer, client=client)
         registry.on_reach_changed(services.actions_hand_over)
 
     def seed_demo(self, *, site, today):

@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from cases.crypto import EncryptedCharField
 from cases.models import Client, ClosureReason
+from cases.security.crypto import EncryptedCharField
 from empowerment.models import Enrolment
 from outreach.models import ServiceRecord
 from referrals.models import Referral

@@ -1,5 +1,5 @@
 """The cycle's part of the reminder engine (SPEC §12.2, §6), through the one outbox
-(cases.reminders), each (subject, kind, recipient) at most once:
+(cases.outbox), each (subject, kind, recipient) at most once:
 
 - `assessment_due`: a client registered 30 days ago or more with no assessment yet → the
   assigned social worker (subject: the client);
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from cases import access as cases_access
 from cases.models import Client, ClientStatus, NotificationKind
-from cases.reminders import insert_notifications
+from cases.outbox import insert_notifications
 
 from . import access
 from .models import Action, ActionStatus, Assessment

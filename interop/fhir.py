@@ -17,9 +17,9 @@ import uuid
 from django.conf import settings
 from django.utils import timezone, translation
 
-from cases import crypto
 from cases.models import ClientStatus, FacilityKind, ReferralService
 from cases.models.arv import VL_SUPPRESSION_THRESHOLD
+from cases.security import crypto
 from outreach.models import VisitKind
 from referrals.models import ReferralStatus, Urgency
 

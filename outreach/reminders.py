@@ -1,12 +1,12 @@
 """Outreach's part of the reminder engine: incident targets breached → the site's supervisors,
-once per incident and target, through the one notification outbox (cases.reminders)."""
+once per incident and target, through the one notification outbox (cases.outbox)."""
 
 from django.db.models import DateField, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import reminders, selectors
+from cases import outbox, selectors
 from cases.models import NotificationKind, Role
 
 from .models import OPEN_INCIDENT_STATUSES, HomeVisit, Incident, IncidentStatus
@@ -27,8 +27,8 @@ def scan_incident_targets(*, site, today):
     )
     common = {"kind": NotificationKind.INCIDENT_BREACH, "subject": "id", "recipient_user": "site__users__id"}
     return {
-        NotificationKind.INCIDENT_BREACH: reminders.insert_notifications(unacknowledged, subject_type=ACK, **common)
-        + reminders.insert_notifications(unresolved, subject_type=RESOLVE, **common)
+        NotificationKind.INCIDENT_BREACH: outbox.insert_notifications(unacknowledged, subject_type=ACK, **common)
+        + outbox.insert_notifications(unresolved, subject_type=RESOLVE, **common)
     }
 
 
@@ -55,7 +55,7 @@ def last_visit_date():
 
 
 def register():
-    reminders.register_scan(scan_incident_targets)
-    reminders.register_renderer(ACK, _render_breach)
-    reminders.register_renderer(RESOLVE, _render_breach)
+    outbox.register_scan(scan_incident_targets)
+    outbox.register_renderer(ACK, _render_breach)
+    outbox.register_renderer(RESOLVE, _render_breach)
     selectors.register_client_row_annotation("last_visit_date", last_visit_date)

@@ -12,7 +12,7 @@ class ReferralsConfig(AppConfig):
     access_logged = True
 
     def ready(self):
-        from cases import reminders
+        from cases import outbox
         from cases import selectors as case_selectors
         from cases.services import registry as case_registry
 
@@ -20,8 +20,8 @@ class ReferralsConfig(AppConfig):
         from . import selectors, services
         from .models import Referral
 
-        reminders.register_scan(referral_reminders.scan_overdue_referrals)
-        reminders.register_renderer(
+        outbox.register_scan(referral_reminders.scan_overdue_referrals)
+        outbox.register_renderer(
             referral_reminders.SUBJECT_TYPE, referral_reminders.render_referral, client=(Referral, "client_id")
         )
         case_selectors.register_client_row_annotation("open_referrals", selectors.open_referrals_expression)

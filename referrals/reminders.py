@@ -1,4 +1,4 @@
-"""The overdue-referral scan and its message, registered with cases.reminders (SPEC §6)."""
+"""The overdue-referral scan and its message, registered with cases.outbox (SPEC §6)."""
 
 import datetime
 
@@ -7,7 +7,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases.models import NotificationKind
-from cases.reminders import insert_notifications
+from cases.outbox import insert_notifications
 
 from .models import Referral, ReferralStatus
 from .selectors import overdue_condition

@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from cases.backup import MANIFEST_SUFFIX, table_fingerprints
 from cases.models import Notification
+from cases.security.backup import MANIFEST_SUFFIX, table_fingerprints
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def _run_manage(database_url, *args):
 def _fingerprints_of(database_url):
     env = {**os.environ, "DATABASE_URL": database_url}
     script = (
-        "import django, json; django.setup(); from cases.backup import table_fingerprints; "
+        "import django, json; django.setup(); from cases.security.backup import table_fingerprints; "
         "print(json.dumps(table_fingerprints()))"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -40,7 +40,7 @@ def _fingerprints_of(database_url):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_postgres_round_trip_into_a_fresh_database(tmp_path, client_a, client_b, worker, facility_a):
-    from cases import services
+    from cases.arv import services
 
     services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=client_a.consent_date,
                            days_supplied=30)  # fmt: skip

@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 import basodara.postgresql
-from cases.sms import GatewayError, HttpGateway
+from cases.outbox.sms import GatewayError, HttpGateway
 from outreach.models import HomeVisit
 from tests.processes import RedisServer, free_port
 

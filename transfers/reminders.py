@@ -5,14 +5,14 @@ made while the site had none). The outbox's unique key keeps it to one each."""
 
 from django.utils.translation import gettext as _
 
-from cases import reminders
+from cases import outbox
 from cases.models import NotificationKind
 
 from .models import Transfer, TransferStatus
 from .services import SUBJECT, notify_receiving_supervisors
 
 
-@reminders.register_scan
+@outbox.register_scan
 def scan_transfers(*, site, today) -> dict:
     open_to_site = Transfer.objects.filter(to_site=site, status=TransferStatus.REQUESTED)
     return {NotificationKind.TRANSFER_REQUESTED: notify_receiving_supervisors(open_to_site)}
@@ -26,4 +26,4 @@ def _render(notification) -> str:
     }
 
 
-reminders.register_renderer(SUBJECT, _render)
+outbox.register_renderer(SUBJECT, _render)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import access as cases_access
-from cases import reminders
+from cases import outbox
 from cases.exceptions import Conflict
 from cases.models import Client, ClientStatus, NotificationKind, Role, Site
 from cases.services.registry import client_move_to_site
@@ -39,7 +39,7 @@ def notify_receiving_supervisors(transfers) -> int:
     """`transfer_requested` to each active supervisor of the receiving site of every open
     transfer of the queryset `transfers`, through the outbox: at most once per transfer and
     supervisor (the outbox's unique key), however often this runs."""
-    return reminders.insert_notifications(
+    return outbox.insert_notifications(
         transfers.filter(status=S.REQUESTED, to_site__users__role=Role.SUPERVISOR, to_site__users__is_active=True),
         kind=NotificationKind.TRANSFER_REQUESTED,
         subject_type=SUBJECT,

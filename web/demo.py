@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox, services
+from cases.arv import services as arv_services
 from cases.management.commands.seed_demo import KELURAHAN
 from cases.models import (
     Client,
@@ -171,14 +172,14 @@ def _field_activity(rng, today, site, supervisor, workers, volunteers, facilitie
             if client is None:  # they take on one of their group's clients
                 client = ready.filter(support_groups=group).first()
                 client = services.client_update(actor=supervisor, client=client, companion=volunteer)
-            services.refill_record(
+            arv_services.refill_record(
                 actor=supervisor,
                 client=client,
                 facility=client.art_facility or hospital,
                 pickup_date=today - timedelta(days=28),
                 days_supplied=DaysSupplied.ONE_MONTH,
             )
-    reminders.run_all()
+    outbox.run_all()
 
     for worker in workers:
         mine = list(active.filter(assigned_social_worker=worker, consent_share=True, consent_withdrawn_on=None))

@@ -175,7 +175,7 @@ class RefillForm(forms.ModelForm):
         self.fields["pickup_date"].initial = timezone.localdate()
 
     def _post_clean(self):
-        pass  # cases.services.refill_record validates the refill
+        pass  # cases.arv.services.refill_record validates the refill
 
 
 class StatusForm(forms.Form):

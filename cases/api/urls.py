@@ -1,7 +1,10 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import arv, views
+from cases.arv import api as arv
+from cases.outbox import api as outbox
+
+from . import views
 
 router = DefaultRouter()
 router.register("users", views.UserViewSet, basename="user")
@@ -12,7 +15,7 @@ router.register("clients", views.ClientViewSet, basename="client")
 router.register("refills", arv.RefillViewSet, basename="refill")
 router.register("viral-loads", arv.ViralLoadViewSet, basename="viralload")
 router.register("tracing", arv.TracingViewSet, basename="tracing")
-router.register("notifications", arv.NotificationViewSet, basename="notification")
+router.register("notifications", outbox.NotificationViewSet, basename="notification")
 router.register("break-glass", views.BreakGlassReviewViewSet, basename="breakglass")
 
 urlpatterns = [

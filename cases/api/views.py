@@ -14,8 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from cases import access, audit, security, selectors, services, tokens
+from cases import access, audit, selectors, services
 from cases.models import AccessKind, AccessLog, Client, ClientStatusEvent, SupportGroup
+from cases.security import lockout, tokens
+from cases.security.middleware import needs_second_factor
 
 from . import rows
 from .base import ID_PATTERN, BaseViewSet, ReadCreateUpdateViewSet
@@ -286,13 +288,13 @@ class ObtainTokenView(ObtainAuthToken):
 
     @extend_schema(request=AuthTokenRequestSerializer, responses=AuthTokenResponseSerializer)
     def post(self, request, *args, **kwargs):
-        until = security.locked_until(request._request, request.data.get("username", ""))
+        until = lockout.locked_until(request._request, request.data.get("username", ""))
         if until:
-            raise PermissionDenied(security.lockout_message(until))
+            raise PermissionDenied(lockout.lockout_message(until))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
-        if security.needs_second_factor(user):
+        if needs_second_factor(user):
             code = serializer.validated_data.get("otp", "")
             if not code:
                 raise ValidationError({"otp": [_("Enter the code from your authenticator app.")]})

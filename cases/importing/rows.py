@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from cases import crypto
 from cases.models import Client, Facility, SupportGroup, User, name_key
+from cases.security import crypto
 from cases.services.registry import client_check_new
 
 from .cells import (

@@ -21,9 +21,10 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from cases import access, audit, crypto, queue
+from cases import access, audit, queue
 from cases.exceptions import Conflict
 from cases.models import ClientImport, ImportStatus
+from cases.security import crypto
 from cases.services.registry import client_codes_reserve, client_register
 
 from .columns import guess_mapping

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from cases.crypto import EncryptedCharField
+from cases.security.crypto import EncryptedCharField
 
 nik_validator = RegexValidator(r"^\d{16}$", _("NIK must be exactly 16 digits."))
 phone_validator = RegexValidator(
@@ -298,7 +298,7 @@ class Client(models.Model):
     nickname = models.CharField(_("nickname"), max_length=60, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     date_of_birth = models.DateField(_("date of birth"), validators=[validate_not_future])
-    # Encrypted at rest (cases/crypto.py); the NIK is matched through its keyed hash.
+    # Encrypted at rest (cases/security/crypto.py); the NIK is matched through its keyed hash.
     phone = EncryptedCharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     address = EncryptedCharField(_("address"), max_length=500, blank=True)
     nik = EncryptedCharField(_("NIK"), max_length=16, blank=True, validators=[nik_validator])

@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 
-from cases import access, audit, crypto, reminders, tokens
+from cases import access, audit, outbox
 from cases.exceptions import Conflict
 from cases.models import (
     OUT_OF_CARE,
     AccessAction,
+    AccessLog,
     Client,
     ClientCodeCounter,
     ClientGroupObjectPermission,
@@ -33,6 +34,7 @@ from cases.models import (
     User,
     name_key,
 )
+from cases.security import crypto, tokens
 
 from .outcomes import client_status_change
 
@@ -545,7 +547,7 @@ def client_break_glass(*, actor, client, reason) -> ClientUserObjectPermission:
         user=actor,
     )
     # The subject is the log entry: each emergency opening is its own notice.
-    reminders.insert_notifications(
+    outbox.insert_notifications(
         Client.objects.filter(pk=client.pk, site__users__role=Role.SUPERVISOR, site__users__is_active=True),
         kind=NotificationKind.BREAK_GLASS,
         subject_type=BREAK_GLASS_SUBJECT,
@@ -572,3 +574,13 @@ def user_reset_second_factor(*, actor, user) -> int:
     tokens.revoke_all(user)
     audit.log_access(action=AccessAction.UPDATE, object_type="cases.user", object_id=user.pk, fields=["second_factor"])
     return len(devices)
+
+
+def render_break_glass(notification) -> str:
+    entry = AccessLog.objects.select_related("user").get(pk=notification.subject_id)
+    client = Client.objects.only("code").get(pk=entry.client_id)
+    return _("Emergency access: %(user)s opened client %(code)s for 24 hours. Reason: %(reason)s") % {
+        "user": entry.user.get_full_name() or entry.user.username,
+        "code": client.code,
+        "reason": entry.reason,
+    }

@@ -6,7 +6,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client as BrowserClient
 
-from cases import reminders, services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import AccessLog, Client, Tracing
 from tests.factories import make_client
 
@@ -70,7 +71,7 @@ def test_web_list_and_edit_form_are_reads(page_as, worker, client_a):
 
 
 def test_today_page_logs_the_clients_it_names(page_as, worker, client_a, facility_a):
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
@@ -92,36 +93,36 @@ def test_admin_pages_are_reads(admin_user, client_a):
 
 @pytest.fixture
 def lapsed(client_a, worker, facility_a):
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker, client=client_a, facility=facility_a, pickup_date=datetime.date(2026, 9, 1), days_supplied=30
     )
     return client_a
 
 
 def test_the_scan_logs_the_tracing_it_opens_and_the_ltfu_it_marks(lapsed):
-    reminders.run_all(today=datetime.date(2026, 10, 8))
+    outbox.run_all(today=datetime.date(2026, 10, 8))
     tracing = Tracing.objects.get(client=lapsed)
     assert AccessLog.objects.filter(
         action="create", object_type="cases.tracing", object_id=str(tracing.pk), client_id=lapsed.pk
     ).exists()
-    reminders.run_all(today=datetime.date(2026, 10, 29))
+    outbox.run_all(today=datetime.date(2026, 10, 29))
     lapsed.refresh_from_db()
     assert lapsed.status == "ltfu"
     entry = AccessLog.objects.get(action="update", object_type="cases.client", client_id=lapsed.pk, fields=["status"])
     assert entry.user is None  # the engine, not a person
     before = AccessLog.objects.count()
-    reminders.run_all(today=datetime.date(2026, 10, 29))
+    outbox.run_all(today=datetime.date(2026, 10, 29))
     assert AccessLog.objects.count() == before  # a second run changes and logs nothing
 
 
 def test_a_refill_closing_tracing_and_a_claim_are_logged(lapsed, worker, facility_a):
-    reminders.run_all(today=datetime.date(2026, 10, 8))
+    outbox.run_all(today=datetime.date(2026, 10, 8))
     tracing = Tracing.objects.get(client=lapsed)
-    services.tracing_claim(actor=worker, tracing=tracing)
+    arv_services.tracing_claim(actor=worker, tracing=tracing)
     assert AccessLog.objects.filter(
         action="update", object_type="cases.tracing", object_id=str(tracing.pk), fields=["claimed_at", "claimed_by"]
     ).exists()
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker, client=lapsed, facility=facility_a, pickup_date=datetime.date(2026, 10, 9), days_supplied=30
     )
     assert AccessLog.objects.filter(
@@ -133,9 +134,9 @@ def test_a_refill_closing_tracing_and_a_claim_are_logged(lapsed, worker, facilit
 
 
 def test_a_final_tracing_outcome_logs_the_client_status(lapsed, worker):
-    reminders.run_all(today=datetime.date(2026, 10, 8))
+    outbox.run_all(today=datetime.date(2026, 10, 8))
     tracing = Tracing.objects.get(client=lapsed)
-    services.tracing_record_attempt(actor=worker, tracing=tracing, method="home", outcome="deceased")
+    arv_services.tracing_record_attempt(actor=worker, tracing=tracing, method="home", outcome="deceased")
     assert Client.objects.get(pk=lapsed.pk).status == "deceased"
     assert AccessLog.objects.filter(
         action="update", object_type="cases.client", client_id=lapsed.pk, fields=["status"]
@@ -161,7 +162,7 @@ def test_truncate_of_the_access_log_is_refused(client_a):
 def test_a_record_list_logs_the_clients_its_rows_name_in_one_insert(as_user, worker, client_a, facility_a):
     today = datetime.date.today()
     for days in (60, 30):
-        services.refill_record(
+        arv_services.refill_record(
             actor=worker,
             client=client_a,
             facility=facility_a,

@@ -5,8 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox, services
+from cases.arv import services as arv_services
 from cases.models import Notification, Tracing
+from cases.outbox import delivery
 from tests.factories import make_client
 
 PERSONAS = [
@@ -66,10 +68,10 @@ def test_refill_create_by_role(request, world, as_user, facility_a, who):
 
 @pytest.mark.parametrize("who", PERSONAS)
 def test_refill_and_viral_load_reads_by_role(request, world, as_user, worker, facility_a, who):
-    refill = services.refill_record(
+    refill = arv_services.refill_record(
         actor=worker, client=world["a"], facility=facility_a, pickup_date=today(), days_supplied=30
     )
-    vl = services.viral_load_record(actor=worker, client=world["a"], sample_date=today(), copies_per_ml=40)
+    vl = arv_services.viral_load_record(actor=worker, client=world["a"], sample_date=today(), copies_per_ml=40)
     api = as_user(request.getfixturevalue(who))
     visible = who in SEES_CLIENT_A_RECORDS
     for url, pk in (("/api/v1/refills/", refill.pk), ("/api/v1/viral-loads/", vl.pk)):
@@ -142,7 +144,7 @@ def test_read_only_share_cannot_record(as_user, supervisor, colleague, client_a,
 )
 def test_arv_state_on_rows_and_filter(as_user, worker, client_a, facility_a, days_ago, days_supplied, state, days_late):
     site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
@@ -165,7 +167,9 @@ def test_arv_state_without_refill_is_null(as_user, worker, client_a):
 
 
 def test_status_ltfu_reads_ltfu(as_user, worker, client_a, facility_a, supervisor):
-    services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=today(), days_supplied=30)
+    arv_services.refill_record(
+        actor=worker, client=client_a, facility=facility_a, pickup_date=today(), days_supplied=30
+    )
     services.client_update(actor=supervisor, client=client_a, status="ltfu")
     assert as_user(worker).get(f"/api/v1/clients/{client_a.pk}/").json()["arv_state"] == "ltfu"
 
@@ -176,14 +180,14 @@ def test_status_ltfu_reads_ltfu(as_user, worker, client_a, facility_a, superviso
 @pytest.fixture
 def tracing(client_a, worker, facility_a):
     site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
         pickup_date=site_today - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    reminders.run_all()
+    outbox.run_all()
     return Tracing.objects.get(client=client_a)
 
 
@@ -232,13 +236,15 @@ def test_tracing_attempts_and_final_outcome(tracing, as_user, worker, client_a):
 
 
 def test_deceased_outcome_sets_client_status(tracing, worker, client_a):
-    services.tracing_record_attempt(actor=worker, tracing=tracing, method="via_group", outcome="deceased")
+    arv_services.tracing_record_attempt(actor=worker, tracing=tracing, method="via_group", outcome="deceased")
     client_a.refresh_from_db()
     assert client_a.status == "deceased"
 
 
 def test_refill_closes_tracing(tracing, worker, client_a, facility_a):
-    services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=today(), days_supplied=30)
+    arv_services.refill_record(
+        actor=worker, client=client_a, facility=facility_a, pickup_date=today(), days_supplied=30
+    )
     tracing.refresh_from_db()
     assert (tracing.status, tracing.close_reason) == ("closed", "refill")
 
@@ -246,14 +252,14 @@ def test_refill_closes_tracing(tracing, worker, client_a, facility_a):
 def test_tracing_list_query_budget(tracing, as_user, worker, supervisor, facility_a, django_assert_max_num_queries):
     for i in range(5):
         c = make_client(actor=supervisor, full_name=f"T {i}", assigned_social_worker=worker)
-        services.refill_record(
+        arv_services.refill_record(
             actor=worker,
             client=c,
             facility=facility_a,
             pickup_date=today() - datetime.timedelta(days=45),
             days_supplied=30,
         )
-    reminders.run_all()
+    outbox.run_all()
     # count + page (client joined) + attempts prefetch + the access log's one insert
     with django_assert_max_num_queries(4):
         r = as_user(worker).get("/api/v1/tracing/")
@@ -269,7 +275,7 @@ def test_inbox_shows_own_delivered_notifications_and_marks_read(tracing, as_user
     api = as_user(worker)
     assert api.get("/api/v1/notifications/").json()["count"] == 0  # not delivered yet
     for n in Notification.objects.all():
-        services.notification_deliver(notification_id=n.pk)
+        delivery.notification_deliver(notification_id=n.pk)
     rows = api.get("/api/v1/notifications/").json()["results"]
     assert {r["kind"] for r in rows} <= {"refill_missed", "tracing_due"} and rows
     assert set(rows[0]) == {"id", "kind", "text", "channel", "subject_type", "subject_id", "created_at", "read_at"}

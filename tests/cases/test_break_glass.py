@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import AccessLog, ClientUserObjectPermission, Notification
+from cases.outbox import delivery
 
 REASON = "Klien dibawa ke IGD, keluarga minta bantuan malam ini"
 
@@ -30,7 +31,7 @@ def test_colleague_opens_a_client_for_24_hours(as_user, colleague, client_a, sup
     assert (entry.user, entry.client_id, entry.reason) == (colleague, client_a.pk, REASON)
     notice = Notification.objects.get(kind="break_glass")
     assert notice.recipient_user == supervisor and notice.subject_id == entry.pk
-    services.notification_deliver(notification_id=notice.pk)
+    delivery.notification_deliver(notification_id=notice.pk)
     notice.refresh_from_db()
     assert client_a.code in notice.text and REASON in notice.text
 

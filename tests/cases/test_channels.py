@@ -9,9 +9,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import Client, Notification
-from cases.sms import GatewayError, HttpGateway, PermanentGatewayError
+from cases.outbox import delivery
+from cases.outbox.sms import GatewayError, HttpGateway, PermanentGatewayError
 
 
 @pytest.fixture
@@ -61,14 +63,14 @@ def test_http_gateway_errors(gateway_server, status, error):
 def upcoming(client_a, worker, facility_a):
     Client.objects.filter(pk=client_a.pk).update(consent_sms=True)
     site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
         pickup_date=site_today - datetime.timedelta(days=28),
         days_supplied=30,
     )
-    reminders.run_all()
+    outbox.run_all()
     return client_a
 
 
@@ -80,19 +82,19 @@ def _outside_quiet_hours():
 
 def test_sms_through_http_gateway_and_permanent_refusal(upcoming, gateway_server, settings):
     url, received, state = gateway_server
-    settings.SMS_GATEWAY, settings.SMS_GATEWAY_URL = "cases.sms.HttpGateway", url
+    settings.SMS_GATEWAY, settings.SMS_GATEWAY_URL = "cases.outbox.sms.HttpGateway", url
     row = Notification.objects.get(recipient_client=upcoming)
-    assert services.notification_deliver(notification_id=row.pk, now=_outside_quiet_hours()) == "sent"
+    assert delivery.notification_deliver(notification_id=row.pk, now=_outside_quiet_hours()) == "sent"
     assert [r["key"] for r in received] == [str(row.pk)]
     assert received[0]["body"]["to"] == upcoming.phone
 
 
 def test_permanent_refusal_cancels(upcoming, gateway_server, settings):
     url, received, state = gateway_server
-    settings.SMS_GATEWAY, settings.SMS_GATEWAY_URL = "cases.sms.HttpGateway", url
+    settings.SMS_GATEWAY, settings.SMS_GATEWAY_URL = "cases.outbox.sms.HttpGateway", url
     state["status"] = 422
     row = Notification.objects.get(recipient_client=upcoming)
-    assert services.notification_deliver(notification_id=row.pk, now=_outside_quiet_hours()) == "cancelled"
+    assert delivery.notification_deliver(notification_id=row.pk, now=_outside_quiet_hours()) == "cancelled"
     row.refresh_from_db()
     assert row.status == "cancelled" and "422" in row.last_error
 
@@ -101,8 +103,8 @@ def test_in_app_message_gets_an_email_copy(upcoming, volunteer):
     volunteer.email = "pendamping@example.org"
     volunteer.save()
     row = Notification.objects.get(recipient_user=volunteer)
-    assert services.notification_deliver(notification_id=row.pk) == "sent"
-    assert services.notification_deliver(notification_id=row.pk) == "skipped"
+    assert delivery.notification_deliver(notification_id=row.pk) == "sent"
+    assert delivery.notification_deliver(notification_id=row.pk) == "skipped"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["pendamping@example.org"]
     assert upcoming.code in mail.outbox[0].body
@@ -111,22 +113,20 @@ def test_in_app_message_gets_an_email_copy(upcoming, volunteer):
 
 def test_no_email_without_address(upcoming, volunteer):
     row = Notification.objects.get(recipient_user=volunteer)
-    services.notification_deliver(notification_id=row.pk)
+    delivery.notification_deliver(notification_id=row.pk)
     assert mail.outbox == []
 
 
 def test_an_unexpected_error_releases_the_row_and_many_failures_cancel_it(upcoming, volunteer, monkeypatch):
-    from cases.services import notifications as delivery
-
     row = Notification.objects.get(recipient_user=volunteer)
 
     def broken(notification):
         raise KeyError("renderer")
 
-    monkeypatch.setattr(delivery.reminders, "render", broken)
+    monkeypatch.setattr(delivery.engine, "render", broken)
     with pytest.raises(KeyError):
-        services.notification_deliver(notification_id=row.pk)
+        delivery.notification_deliver(notification_id=row.pk)
     row.refresh_from_db()
     assert (row.status, row.claimed_at, row.last_error, row.attempts) == ("pending", None, "KeyError", 1)
     Notification.objects.filter(pk=row.pk).update(attempts=delivery.MAX_ATTEMPTS)
-    assert services.notification_deliver(notification_id=row.pk) == "cancelled"
+    assert delivery.notification_deliver(notification_id=row.pk) == "cancelled"

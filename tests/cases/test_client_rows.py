@@ -14,6 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from cases import access, selectors
 from cases import services as case_services
 from cases.api.serializers import ClientDetailSerializer, ClientSerializer
+from cases.arv import services as arv_services
 from cases.models import SupportGroup
 from outreach import services as outreach_services
 from referrals import services as referral_services
@@ -64,10 +65,10 @@ def varied_clients(supervisor, worker, colleague, volunteer, group_a1, group_a2,
     )
     bare = make_client(actor=supervisor, full_name="Rini", support_groups=[group_a1])
     shared = make_client(actor=supervisor, full_name="Yanti", assigned_social_worker=colleague)
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=supervisor, client=on_time, facility=facility_a, pickup_date=today, days_supplied=30
     )
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=supervisor,
         client=late,
         facility=facility_a,

@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from cases import crypto, importing, services
+from cases import importing, services
 from cases.importing import workflow as import_services
 from cases.models import AccessLog, Client, ClientCodeCounter, ClientImport, ImportStatus
+from cases.security import crypto
 from tests.factories import IMPORT_HEADERS, csv_bytes, import_row, people, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -661,7 +662,7 @@ def test_starting_twice_is_refused_and_running_twice_does_nothing(supervisor, gr
 
 
 def test_a_large_file_goes_to_a_worker_by_id(supervisor, group_a1, monkeypatch, django_capture_on_commit_callbacks):
-    from cases import tasks
+    from cases.importing import tasks
 
     sent = []
     monkeypatch.setattr(tasks.run_client_import, "apply_async", lambda args, *a, **kw: sent.append(tuple(args)))
@@ -683,7 +684,7 @@ def test_a_large_file_goes_to_a_worker_by_id(supervisor, group_a1, monkeypatch, 
 def test_a_broker_outage_returns_the_import_to_review(
     supervisor, group_a1, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from cases import tasks
+    from cases.importing import tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unavailable")
@@ -727,7 +728,7 @@ def test_unfinished_uploads_lose_their_file_after_a_day(supervisor, group_a1):
     old = upload(supervisor, csv_bytes(people(1)))
     recent = upload(supervisor, csv_bytes(people(1)))
     ClientImport.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(hours=25))
-    from cases import tasks
+    from cases.importing import tasks
 
     tasks.expire_client_imports()
     old.refresh_from_db()

@@ -7,8 +7,10 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import Client, Notification, NotificationStatus, Tracing
+from cases.outbox import delivery
 from tests.factories import UserFactory
 
 PICKUP = datetime.date(2026, 9, 1)
@@ -32,7 +34,7 @@ def day(offset):
 def refilled(client_a, worker, facility_a):
     Client.objects.filter(pk=client_a.pk).update(consent_sms=True)
     client_a.refresh_from_db()
-    services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=PICKUP, days_supplied=30)
+    arv_services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=PICKUP, days_supplied=30)
     client_a.refresh_from_db()
     return client_a
 
@@ -40,7 +42,7 @@ def refilled(client_a, worker, facility_a):
 def sent_on(offset):
     """Run the scan as of DUE+offset and return the (kind, recipient_key) pairs it added."""
     before = set(Notification.objects.values_list("id", flat=True))
-    reminders.run_all(today=day(offset))
+    outbox.run_all(today=day(offset))
     return {(n.kind, n.recipient_key) for n in Notification.objects.exclude(id__in=before)}
 
 
@@ -135,8 +137,8 @@ def test_site_settings_move_the_offsets(refilled, site_a, worker, volunteer, sup
 
 def test_full_walk_sends_each_reminder_once(refilled, worker, volunteer, supervisor):
     for offset in range(-6, 45):
-        reminders.run_all(today=day(offset))
-        reminders.run_all(today=day(offset))
+        outbox.run_all(today=day(offset))
+        outbox.run_all(today=day(offset))
     k = keys(refilled, worker, volunteer, supervisor)
     assert sorted(Notification.objects.values_list("kind", "recipient_key")) == sorted(
         [
@@ -153,7 +155,9 @@ def test_full_walk_sends_each_reminder_once(refilled, worker, volunteer, supervi
 
 def test_a_new_refill_rearms_the_reminders(refilled, worker, volunteer, facility_a):
     sent_on(-3)
-    services.refill_record(actor=worker, client=refilled, facility=facility_a, pickup_date=day(-1), days_supplied=60)
+    arv_services.refill_record(
+        actor=worker, client=refilled, facility=facility_a, pickup_date=day(-1), days_supplied=60
+    )
     refilled.refresh_from_db()
     assert refilled.next_refill_due == day(59)
     assert ("refill_upcoming", f"user:{volunteer.pk}") in sent_on(57)
@@ -167,7 +171,7 @@ def test_other_statuses_get_no_reminders(refilled):
 def test_each_site_uses_its_own_today(refilled, site_a):
     """Without --today each site's date is its own: at 23:00 UTC it is already tomorrow in Ternate."""
     counts_before = Notification.objects.count()
-    reminders.run_all()  # real today: the 2026-09 refill is long past, LTFU by now
+    outbox.run_all()  # real today: the 2026-09 refill is long past, LTFU by now
     assert Notification.objects.count() > counts_before
 
 
@@ -178,7 +182,7 @@ def test_refill_after_ltfu_returns_client_to_treatment(refilled, worker, facilit
     sent_on(30)
     refilled.refresh_from_db()
     assert refilled.status == "ltfu"
-    refill = services.refill_record(
+    refill = arv_services.refill_record(
         actor=worker, client=refilled, facility=facility_a, pickup_date=day(31), days_supplied=90
     )
     refilled.refresh_from_db()
@@ -202,14 +206,14 @@ def test_two_scans_at_once_insert_each_reminder_once(site_a):
         c = make_client(
             actor=supervisor, full_name=f"K {i}", assigned_social_worker=worker, phone="+628120000000", consent_sms=True
         )
-        services.refill_record(actor=worker, client=c, facility=facility, pickup_date=PICKUP, days_supplied=30)
+        arv_services.refill_record(actor=worker, client=c, facility=facility, pickup_date=PICKUP, days_supplied=30)
     barrier = threading.Barrier(4)
     errors = []
 
     def scan():
         try:
             barrier.wait()
-            reminders.run_all(today=day(1))
+            outbox.run_all(today=day(1))
         except Exception as e:  # collected and asserted below
             errors.append(e)
         finally:
@@ -231,15 +235,15 @@ def test_delivery_renders_and_marks_sent_once(refilled, volunteer, supervisor, w
     sent_on(-3)
     client_row = Notification.objects.get(recipient_client=refilled)
     noon = at(3)  # 12:00 in Ternate: outside quiet hours
-    with caplog.at_level("INFO", logger="cases.sms"):
-        assert services.notification_deliver(notification_id=client_row.pk, now=noon) == "sent"
-        assert services.notification_deliver(notification_id=client_row.pk, now=noon) == "skipped"
+    with caplog.at_level("INFO", logger="cases.outbox.sms"):
+        assert delivery.notification_deliver(notification_id=client_row.pk, now=noon) == "sent"
+        assert delivery.notification_deliver(notification_id=client_row.pk, now=noon) == "skipped"
     client_row.refresh_from_db()
     assert client_row.status == NotificationStatus.SENT
     assert "Siti" in client_row.text and "01/10/2026" in client_row.text
     assert len([r for r in caplog.records if f"SMS {client_row.pk} " in r.getMessage()]) == 1
     staff_row = Notification.objects.get(recipient_user=volunteer)
-    assert services.notification_deliver(notification_id=staff_row.pk, now=noon) == "sent"
+    assert delivery.notification_deliver(notification_id=staff_row.pk, now=noon) == "sent"
     staff_row.refresh_from_db()
     assert refilled.code in staff_row.text
 
@@ -250,7 +254,7 @@ def test_client_texts_never_mention_hiv(refilled, facility_a):
     sent_on(-3)
     row = Notification.objects.get(recipient_client=refilled)
     noon = at(3)
-    services.notification_deliver(notification_id=row.pk, now=noon)
+    delivery.notification_deliver(notification_id=row.pk, now=noon)
     row.refresh_from_db()
     text = row.text.lower()
     for word in ("hiv", "arv", "aids", "vct", "pdp", "odha"):
@@ -282,7 +286,7 @@ def test_quiet_hours_defer_client_sms(refilled, utc_time, deferred_until_utc):
     sent_on(-3)
     row = Notification.objects.get(recipient_client=refilled)
     now = at(*utc_time)
-    outcome = services.notification_deliver(notification_id=row.pk, now=now)
+    outcome = delivery.notification_deliver(notification_id=row.pk, now=now)
     row.refresh_from_db()
     if deferred_until_utc is None:
         assert outcome == "sent"
@@ -290,8 +294,8 @@ def test_quiet_hours_defer_client_sms(refilled, utc_time, deferred_until_utc):
         assert outcome == "deferred"
         assert row.status == "pending" and row.deliver_after == at(*deferred_until_utc)
         # Not handed out again before the quiet hours end; then it goes.
-        assert services.notification_deliver(notification_id=row.pk, now=now) == "skipped"
-        assert services.notification_deliver(notification_id=row.pk, now=row.deliver_after) == "sent"
+        assert delivery.notification_deliver(notification_id=row.pk, now=now) == "skipped"
+        assert delivery.notification_deliver(notification_id=row.pk, now=row.deliver_after) == "sent"
 
 
 def test_consent_withdrawn_after_queueing_cancels_the_sms(refilled):
@@ -299,19 +303,19 @@ def test_consent_withdrawn_after_queueing_cancels_the_sms(refilled):
     row = Notification.objects.get(recipient_client=refilled)
     Client.objects.filter(pk=refilled.pk).update(consent_sms=False)
     noon = at(3)
-    assert services.notification_deliver(notification_id=row.pk, now=noon) == "cancelled"
+    assert delivery.notification_deliver(notification_id=row.pk, now=noon) == "cancelled"
 
 
 def test_gateway_failure_keeps_the_row_for_retry(refilled, settings):
-    from cases.sms import GatewayError
+    from cases.outbox.sms import GatewayError
 
     settings.SMS_GATEWAY_URL = "http://127.0.0.1:9/"  # nothing listens on the discard port
-    settings.SMS_GATEWAY = "cases.sms.HttpGateway"
+    settings.SMS_GATEWAY = "cases.outbox.sms.HttpGateway"
     sent_on(-3)
     row = Notification.objects.get(recipient_client=refilled)
     noon = at(3)
     with pytest.raises(GatewayError):
-        services.notification_deliver(notification_id=row.pk, now=noon)
+        delivery.notification_deliver(notification_id=row.pk, now=noon)
     row.refresh_from_db()
     assert (row.status, row.claimed_at, row.attempts) == ("pending", None, 1)
     assert "unreachable" in row.last_error
@@ -321,12 +325,12 @@ def test_enqueue_skips_recent_and_claimed_rows(refilled, django_capture_on_commi
     sent_on(-3)
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=False):
-        first = services.notifications_enqueue_pending(now=now)
-        second = services.notifications_enqueue_pending(now=now)
+        first = delivery.notifications_enqueue_pending(now=now)
+        second = delivery.notifications_enqueue_pending(now=now)
     assert len(first) == 2 and second == []
     later = now + datetime.timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS + 1)
     with django_capture_on_commit_callbacks(execute=False):
-        assert sorted(services.notifications_enqueue_pending(now=later)) == sorted(first)
+        assert sorted(delivery.notifications_enqueue_pending(now=later)) == sorted(first)
 
 
 def test_run_reminders_command(refilled, capsys):
@@ -346,7 +350,7 @@ def test_a_backdated_refill_entered_late_does_not_end_ltfu_or_tracing(refilled, 
     sent_on(30)
     refilled.refresh_from_db()
     assert refilled.status == "ltfu"
-    older = services.refill_record(
+    older = arv_services.refill_record(
         actor=worker,
         client=refilled,
         facility=facility_a,
@@ -369,7 +373,7 @@ def test_messages_are_written_in_the_site_language_whatever_the_worker_has_activ
     rows = Notification.objects.filter(subject_id__isnull=False)
     with translation.override("en"):  # what a previous task may have left active
         for row in rows:
-            services.notification_deliver(notification_id=row.pk, now=at(2))
+            delivery.notification_deliver(notification_id=row.pk, now=at(2))
     sms = Notification.objects.get(recipient_client=refilled)
     assert sms.status == NotificationStatus.SENT and "fasilitas kesehatan" in sms.text
     staff = Notification.objects.exclude(recipient_user=None).first()

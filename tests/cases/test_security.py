@@ -9,7 +9,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.security import SESSION_SEEN_KEY, SESSION_STARTED_KEY, client_ip, locked_until
+from cases.security.lockout import client_ip, locked_until
+from cases.security.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 from tests.factories import PASSWORD
 
 

@@ -5,8 +5,8 @@ from django.test import Client as Browser
 from django.utils import translation
 from django.utils.translation import gettext
 
-from cases import services
 from cases.models import Notification, NotificationStatus, User
+from cases.outbox import delivery
 
 from .test_seed_demo import output, seeded  # noqa: F401 (fixtures: the seeded demo)
 
@@ -39,7 +39,7 @@ class TestBoxes:
             empty = [gettext(text) for text in EMPTY]
         # bin/run starts a worker that delivers what the scan queued; the inbox shows delivered ones.
         for pk in Notification.objects.filter(status=NotificationStatus.PENDING).values_list("pk", flat=True):
-            services.notification_deliver(notification_id=pk)
+            delivery.notification_deliver(notification_id=pk)
         # The second site (Tidore) holds only a transfer waiting for its supervisor (its own test).
         users = list(
             User.objects.filter(is_active=True).exclude(username="admin").exclude(site__code="TDR").order_by("username")

@@ -9,7 +9,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import AccessLog, ClientStatusEvent, Tracing
 from tests.factories import make_client
 
@@ -83,7 +84,7 @@ def test_a_date_learned_late_can_be_put_before_the_latest_change(as_user, superv
     months between then count the client as died, not as lost (SPEC §12.1)."""
     api = as_user(worker)
     today = _today(client_a)
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker, client=client_a, facility=facility_a, pickup_date=today - datetime.timedelta(days=200),
         days_supplied=30,
     )  # fmt: skip
@@ -149,16 +150,18 @@ def test_a_patch_of_the_status_names_the_action(as_user, supervisor, client_a):
 
 
 def test_tracing_outcomes_record_a_dated_change(client_a, worker, facility_a):
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
         pickup_date=_today(client_a) - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    reminders.run_all()
+    outbox.run_all()
     tracing = Tracing.objects.get(client=client_a)
-    services.tracing_record_attempt(actor=worker, tracing=tracing, method="home", outcome="deceased", note="Tetangga")
+    arv_services.tracing_record_attempt(
+        actor=worker, tracing=tracing, method="home", outcome="deceased", note="Tetangga"
+    )
     event = ClientStatusEvent.objects.get(client=client_a)
     assert (event.status, event.effective_date, event.recorded_by) == ("deceased", _today(client_a), worker)
     assert "Tetangga" in event.reason

@@ -128,7 +128,7 @@ def test_a_token_request_costs_one_query_to_authenticate(db, worker, django_asse
 
 
 def test_expired_tokens_are_swept(db, worker):
-    from cases.tasks import expire_api_tokens
+    from cases.security.tasks import expire_api_tokens
 
     _token(worker)
     live = _token(worker)["token"]

@@ -6,10 +6,10 @@ import datetime
 
 import pytest
 
-from cases import reminders
+from cases import outbox
 from cases import services as case_services
 from cases.models import AccessAction, AccessLog, Notification, NotificationKind, NotificationStatus
-from cases.services.notifications import notification_deliver
+from cases.outbox.delivery import notification_deliver
 from casework.models import Action
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +26,12 @@ def test_a_volunteer_out_of_the_group_is_not_told_of_the_action(action_a, volunt
     case_services.user_update(actor=supervisor, user=volunteer, support_groups=[])
     case_services.client_update(actor=supervisor, client=action_a.client, companion=None)
     Action.objects.filter(pk=action_a.pk).update(owner=volunteer)  # as if nobody could take it over
-    reminders.run_all(today=action_a.due_date)
+    outbox.run_all(today=action_a.due_date)
     assert _action_due_to() == []
 
 
 def test_a_message_queued_before_the_change_is_not_delivered(action_a, volunteer, supervisor):
-    reminders.run_all(today=action_a.due_date)
+    outbox.run_all(today=action_a.due_date)
     notification = Notification.objects.get(kind=NotificationKind.ACTION_DUE)
     assert notification.recipient_user == volunteer
     case_services.user_update(actor=supervisor, user=volunteer, support_groups=[])
@@ -43,7 +43,7 @@ def test_a_message_queued_before_the_change_is_not_delivered(action_a, volunteer
 
 
 def test_a_reader_still_gets_the_message(action_a, volunteer):
-    reminders.run_all(today=action_a.due_date)
+    outbox.run_all(today=action_a.due_date)
     notification = Notification.objects.get(kind=NotificationKind.ACTION_DUE)
     assert notification_deliver(notification_id=notification.pk) == "sent"
 
@@ -56,7 +56,7 @@ def test_the_clients_groups_changed_hand_the_action_to_its_social_worker(
     assert (action_a.owner, action_a.version) == (worker, 2)
     entry = AccessLog.objects.get(action=AccessAction.UPDATE, object_type="casework.action")
     assert (entry.object_id, entry.client_id, entry.fields) == (str(action_a.pk), action_a.client_id, ["owner"])
-    reminders.run_all(today=action_a.due_date + datetime.timedelta(days=1))
+    outbox.run_all(today=action_a.due_date + datetime.timedelta(days=1))
     assert _action_due_to() == [worker.username]
 
 

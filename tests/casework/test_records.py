@@ -6,9 +6,9 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from cases.crypto import decrypt
 from cases.exceptions import Conflict
 from cases.models import AccessAction, AccessLog, ClientStatus
+from cases.security.crypto import decrypt
 from casework import services
 from casework.models import ActionStatus, Assessment, ClientClosure, Plan, SocialProtection
 

@@ -16,7 +16,7 @@ import json
 import openpyxl
 import pytest
 
-from cases import services as case_services
+from cases.arv import services as arv_services
 from empowerment import services
 from reports.national import clients_on_art
 from tests.factories import make_client
@@ -165,7 +165,7 @@ def test_national_view_per_site_without_identities(
     as_user, admin_user, story, client_a, client_b, enrolment_b, facility_a, worker, django_assert_max_num_queries
 ):
     ago = story["ago"]
-    case_services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=ago(40),
+    arv_services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=ago(40),
                                 days_supplied=30)  # fmt: skip
     # sites, in care, on ART, and the four empowerment aggregates
     with django_assert_max_num_queries(8):
@@ -209,7 +209,7 @@ def test_national_csv(as_user, admin_user, story):
 
 def test_clients_on_art_on_a_day(worker, client_a, client_b, facility_a, site_a):
     d = site_today(site_a)
-    case_services.refill_record(actor=worker, client=client_a, facility=facility_a,
+    arv_services.refill_record(actor=worker, client=client_a, facility=facility_a,
                                 pickup_date=d - datetime.timedelta(days=40), days_supplied=30)  # fmt: skip
 
     def on_art(day):  # sites with someone on ART (a site with none may answer 0 or be absent)

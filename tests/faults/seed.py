@@ -23,7 +23,7 @@ django.setup()
 
 from django.utils import timezone  # noqa: E402
 
-from cases import services  # noqa: E402
+from cases.arv import services  # noqa: E402
 from cases.models import Role  # noqa: E402
 from tests.factories import FacilityFactory, SiteFactory, UserFactory, make_client  # noqa: E402
 

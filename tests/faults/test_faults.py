@@ -118,7 +118,7 @@ class Stack:
             CELERY_BROKER_URL=f"redis://127.0.0.1:{REDIS_PORT}/0",
             CACHE_URL=f"redis://127.0.0.1:{REDIS_PORT}/1",
             CELERY_TASK_ALWAYS_EAGER="false",
-            SMS_GATEWAY="cases.sms.HttpGateway",
+            SMS_GATEWAY="cases.outbox.sms.HttpGateway",
             SMS_GATEWAY_URL=self.gateway.url,
             NOTIFICATION_CLAIM_LEASE_SECONDS="2",
             NOTIFICATION_REQUEUE_SECONDS="2",

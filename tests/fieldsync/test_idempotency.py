@@ -9,7 +9,8 @@ from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import reminders, services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import Refill, Tracing, TracingAttempt
 from fieldsync.models import IdempotencyKey
 from fieldsync.services import purge_idempotency_keys
@@ -142,14 +143,14 @@ def test_refill_replay_records_once(as_user, worker, client_a, facility_a):
 @pytest.fixture
 def tracing(client_a, worker, facility_a):
     site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
         pickup_date=site_today - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    reminders.run_all()
+    outbox.run_all()
     return Tracing.objects.get(client=client_a)
 
 

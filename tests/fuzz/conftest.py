@@ -14,8 +14,9 @@ from django.core import signals
 from django.db import close_old_connections
 from django.utils import timezone
 
-from cases import reminders, tokens
+from cases import outbox
 from cases import services as case_services
+from cases.arv import services as arv_services
 from cases.models import (
     Client,
     Notification,
@@ -26,6 +27,7 @@ from cases.models import (
     Role,
     Tracing,
 )
+from cases.security import tokens
 from casework import services as casework_services
 from casework.models import DOMAINS
 from empowerment import services as empowerment_services
@@ -58,14 +60,14 @@ def _site_records(*, site, client, group, facility, worker, volunteer, superviso
     Client.objects.filter(pk=client.pk).update(consent_share=True)
     client.refresh_from_db()
     # 40 days ago with 30 days' supply: the reminder scan opens a tracing task.
-    refill = case_services.refill_record(
+    refill = arv_services.refill_record(
         actor=worker,
         client=client,
         facility=facility,
         pickup_date=today - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    viral_load = case_services.viral_load_record(
+    viral_load = arv_services.viral_load_record(
         actor=worker, client=client, sample_date=today - datetime.timedelta(days=10), copies_per_ml=40
     )
     visit = outreach_services.visit_record(
@@ -218,7 +220,7 @@ def fuzz_world(
             supervisor=outsider_supervisor,
         ),
     }
-    reminders.run_all()  # opens the tracing tasks of the late refills
+    outbox.run_all()  # opens the tracing tasks of the late refills
     for side, client in (("a", client_a), ("b", client_b)):
         sides[side]["ids"]["tracing"] = Tracing.objects.get(client=client).pk
     # A social worker outside client_a's reach opens it in an emergency: break-glass rows

@@ -95,7 +95,7 @@ def outbox_settings(settings, sms_gateway):
     """The test process agrees with the workers on the lease, so it re-enqueues when they would."""
     settings.NOTIFICATION_CLAIM_LEASE_SECONDS = LEASE_SECONDS
     settings.NOTIFICATION_REQUEUE_SECONDS = LEASE_SECONDS
-    settings.SMS_GATEWAY = "cases.sms.HttpGateway"
+    settings.SMS_GATEWAY = "cases.outbox.sms.HttpGateway"
     settings.SMS_GATEWAY_URL = sms_gateway.url
     return settings
 
@@ -112,7 +112,7 @@ def workers(transactional_db, redis_server, sms_gateway, celery_app, outbox_sett
         DATABASE_URL=database_url(connection.settings_dict),
         CELERY_BROKER_URL=redis_server.url,
         CELERY_TASK_ALWAYS_EAGER="false",
-        SMS_GATEWAY="cases.sms.HttpGateway",
+        SMS_GATEWAY="cases.outbox.sms.HttpGateway",
         SMS_GATEWAY_URL=sms_gateway.url,
         NOTIFICATION_CLAIM_LEASE_SECONDS=str(LEASE_SECONDS),
         NOTIFICATION_REQUEUE_SECONDS=str(LEASE_SECONDS),

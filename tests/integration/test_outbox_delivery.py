@@ -11,9 +11,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import Client, Notification, NotificationChannel
-from cases.services.notifications import quiet_hours_end
+from cases.outbox import delivery
+from cases.outbox.delivery import quiet_hours_end
 from tests.factories import make_client
 from tests.integration.conftest import DEADLINE_SECONDS, LEASE_SECONDS, wait_for
 
@@ -42,15 +44,15 @@ def refilled(client_a, volunteer, worker, facility_a, no_quiet_hours):
     Client.objects.filter(pk=client_a.pk).update(consent_sms=True)
     volunteer.email = COMPANION_EMAIL
     volunteer.save(update_fields=["email"])
-    services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=PICKUP, days_supplied=30)
+    arv_services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=PICKUP, days_supplied=30)
     client_a.refresh_from_db()
     return client_a
 
 
 def scan():
     """The periodic task's two steps: the scan, then publishing what is pending."""
-    reminders.run_all(today=SCAN_DAY)
-    return services.notifications_enqueue_pending()
+    outbox.run_all(today=SCAN_DAY)
+    return delivery.notifications_enqueue_pending()
 
 
 def all_sent(ids):
@@ -101,7 +103,7 @@ def test_worker_killed_inside_the_gateway_call_delivers_once(refilled, workers, 
     # scan (here called directly) hands the row out again.
     stale_from = max(held.claimed_at, held.enqueued_at) + datetime.timedelta(seconds=LEASE_SECONDS)
     wait_for(lambda: timezone.now() > stale_from, "the dead worker's claim to lapse", timeout=LEASE_SECONDS + 5)
-    assert sms_id in services.notifications_enqueue_pending()
+    assert sms_id in delivery.notifications_enqueue_pending()
 
     wait_for(lambda: all_sent(ids), "the new worker to send every row")
     rows = {r.pk: r for r in Notification.objects.filter(pk__in=ids).select_related("recipient_client")}
@@ -137,7 +139,9 @@ def test_redis_stopped_and_restarted_loses_nothing_and_sends_nothing_twice(
         for i in range(3)
     ]
     for client in clients:
-        services.refill_record(actor=worker, client=client, facility=facility_a, pickup_date=PICKUP, days_supplied=30)
+        arv_services.refill_record(
+            actor=worker, client=client, facility=facility_a, pickup_date=PICKUP, days_supplied=30
+        )
     workers()
 
     redis_server.stop()
@@ -147,7 +151,7 @@ def test_redis_stopped_and_restarted_loses_nothing_and_sends_nothing_twice(
     assert set(rows.values_list("status", "attempts", "enqueued_at")) == {("pending", 0, None)}
 
     redis_server.start()
-    assert sorted(services.notifications_enqueue_pending()) == sorted(ids)
+    assert sorted(delivery.notifications_enqueue_pending()) == sorted(ids)
 
     wait_for(lambda: all_sent(ids), "the worker to reconnect and send every row")
     rows = list(Notification.objects.filter(pk__in=ids).select_related("recipient_client"))
@@ -174,7 +178,7 @@ def test_tasks_lost_with_redis_memory_are_enqueued_again(refilled, workers, redi
     last_enqueued = max(Notification.objects.filter(pk__in=ids).values_list("enqueued_at", flat=True))
     stale_from = last_enqueued + datetime.timedelta(seconds=LEASE_SECONDS)
     wait_for(lambda: timezone.now() > stale_from, "the requeue window to pass", timeout=LEASE_SECONDS + 5)
-    assert sorted(services.notifications_enqueue_pending()) == sorted(ids)
+    assert sorted(delivery.notifications_enqueue_pending()) == sorted(ids)
 
     wait_for(lambda: all_sent(ids), "the worker to send every row")
     rows = list(Notification.objects.filter(pk__in=ids).select_related("recipient_client"))

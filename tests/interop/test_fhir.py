@@ -25,7 +25,7 @@ from fhir.resources.bundle import Bundle
 from fhir.resources.core.fhirabstractmodel import FHIRAbstractModel
 from fhir.resources.reference import Reference
 
-from cases import services as case_services
+from cases.arv import services as arv_services
 from cases.models import AccessLog, Client, ClientStatus, FacilityKind, ReferralService
 from interop import export, fhir
 from outreach import services as outreach_services
@@ -99,14 +99,14 @@ def fill(client, *, worker, volunteer, facility, other_facility, facility_staff)
     today = timezone.localdate(timezone=client.site.tzinfo)
     now = timezone.now()
     day = datetime.timedelta(days=1)
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=worker, client=client, facility=facility, pickup_date=today - 60 * day, days_supplied=30, missed_doses=2
     )
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=worker, client=client, facility=facility, pickup_date=today - 30 * day, days_supplied=90
     )
-    case_services.viral_load_record(actor=worker, client=client, sample_date=today - 50 * day, copies_per_ml=5200)
-    case_services.viral_load_record(actor=worker, client=client, sample_date=today - 20 * day, copies_per_ml=40)
+    arv_services.viral_load_record(actor=worker, client=client, sample_date=today - 50 * day, copies_per_ml=5200)
+    arv_services.viral_load_record(actor=worker, client=client, sample_date=today - 20 * day, copies_per_ml=40)
     outreach_services.visit_record(
         actor=worker,
         client=client,
@@ -412,7 +412,7 @@ def test_site_export_for_admin_and_across_chunks(as_user, admin_user, supervisor
         for i in range(7)
     ]
     for client in clients:
-        case_services.refill_record(
+        arv_services.refill_record(
             actor=supervisor, client=client, facility=facility_a, pickup_date=timezone.localdate(), days_supplied=30
         )
     logged = []

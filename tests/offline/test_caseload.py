@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import AccessLog
 from outreach import services as outreach_services
 from tests.factories import make_client
@@ -17,14 +18,14 @@ CLIENT_FIELDS = {"id", "code", "nickname", "next_refill_due", "next_visit_date",
 @pytest.fixture
 def late_with_tracing(client_a, worker, facility_a):
     today = timezone.localdate(timezone=client_a.site.tzinfo)
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
         pickup_date=today - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    reminders.run_all()
+    outbox.run_all()
     return client_a
 
 

@@ -6,7 +6,7 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from cases import reminders
+from cases import outbox
 from cases.models import Notification
 from outreach import services
 from outreach.models import Incident, IncidentTarget
@@ -205,7 +205,7 @@ def test_breach_notifies_the_sites_supervisors_once(incident, supervisor, site_a
     second = UserFactory(role="supervisor", site=site_a)
     Incident.objects.filter(pk=incident.pk).update(ack_due_at=timezone.now() - datetime.timedelta(minutes=1))
     for _ in range(3):
-        reminders.run_all()
+        outbox.run_all()
     rows = Notification.objects.filter(kind="incident_breach")
     assert sorted(rows.values_list("recipient_user_id", "subject_type")) == sorted(
         [
@@ -215,15 +215,15 @@ def test_breach_notifies_the_sites_supervisors_once(incident, supervisor, site_a
     )
     # Past the resolve target too: one more notice per supervisor, still once however often.
     Incident.objects.filter(pk=incident.pk).update(resolve_due_at=timezone.now() - datetime.timedelta(minutes=1))
-    reminders.run_all()
-    reminders.run_all()
+    outbox.run_all()
+    outbox.run_all()
     assert rows.count() == 4
     incident.refresh_from_db()
     assert incident.breached
-    from cases import services as case_services
+    from cases.outbox import delivery
 
     row = rows.first()
-    assert case_services.notification_deliver(notification_id=row.pk) == "sent"
+    assert delivery.notification_deliver(notification_id=row.pk) == "sent"
     row.refresh_from_db()
     assert f"#{incident.pk}" in row.text
 
@@ -231,7 +231,7 @@ def test_breach_notifies_the_sites_supervisors_once(incident, supervisor, site_a
 def test_acknowledged_in_time_is_not_a_breach(incident, as_user, supervisor):
     as_user(supervisor).post(f"/api/v1/incidents/{incident.pk}/acknowledge/", {}, format="json")
     Incident.objects.filter(pk=incident.pk).update(ack_due_at=timezone.now() - datetime.timedelta(minutes=1))
-    reminders.run_all()
+    outbox.run_all()
     assert not Notification.objects.filter(kind="incident_breach").exists()
 
 

@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reminders
+from cases import outbox
 from cases import services as case_services
+from cases.arv import services as arv_services
 from cases.models import Tracing
 from outreach.models import HomeVisit
 
@@ -145,14 +146,14 @@ def test_stale_visit_version_is_409(as_user, worker, client_a):
 
 def test_visit_closes_the_open_tracing(worker, client_a, facility_a):
     site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
         pickup_date=site_today - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    reminders.run_all()
+    outbox.run_all()
     tracing = Tracing.objects.get(client=client_a, status="open")
     case_visit(worker, client_a)
     tracing.refresh_from_db()

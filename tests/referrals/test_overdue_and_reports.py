@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reminders
+from cases import outbox
 from cases.models import Notification, NotificationKind
 from referrals.models import Referral, ReferralStatus
 
@@ -35,12 +35,12 @@ def test_overdue_notifies_the_sender_once(worker, make_referral, sharing_client_
     waiting = make_referral(client=sharing_client_a, facility=facility_a, status=S.SENT)
     make_referral(client=sharing_client_a, facility=facility_a, status=S.SENT)  # sent just now
     Referral.objects.filter(pk=waiting.pk).update(sent_at=days_ago(4))
-    first = reminders.run_all()
+    first = outbox.run_all()
     assert first[NotificationKind.REFERRAL_OVERDUE] == 1
-    assert reminders.run_all()[NotificationKind.REFERRAL_OVERDUE] == 0
+    assert outbox.run_all()[NotificationKind.REFERRAL_OVERDUE] == 0
     note = Notification.objects.get(kind=NotificationKind.REFERRAL_OVERDUE)
     assert (note.subject_type, note.subject_id, note.recipient_user_id) == ("referrals.referral", waiting.pk, worker.pk)
-    text = reminders.render(note)
+    text = outbox.render(note)
     assert sharing_client_a.code in text
     assert "Siti" not in text and facility_a.name not in text
 
@@ -48,8 +48,8 @@ def test_overdue_notifies_the_sender_once(worker, make_referral, sharing_client_
 def test_overdue_scan_follows_the_given_day(worker, make_referral, sharing_client_a, facility_a):
     referral = make_referral(client=sharing_client_a, facility=facility_a, status=S.SENT)
     today = timezone.localdate(timezone=sharing_client_a.site.tzinfo)
-    assert reminders.run_all(today=today + datetime.timedelta(days=2))[NotificationKind.REFERRAL_OVERDUE] == 0
-    assert reminders.run_all(today=today + datetime.timedelta(days=4))[NotificationKind.REFERRAL_OVERDUE] == 1
+    assert outbox.run_all(today=today + datetime.timedelta(days=2))[NotificationKind.REFERRAL_OVERDUE] == 0
+    assert outbox.run_all(today=today + datetime.timedelta(days=4))[NotificationKind.REFERRAL_OVERDUE] == 1
     assert Notification.objects.get().subject_id == referral.pk
 
 

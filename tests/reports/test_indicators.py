@@ -46,6 +46,7 @@ import io
 import pytest
 
 from cases import services
+from cases.arv import services as arv_services
 from cases.models import AccessLog, ClientStatus
 from tests.factories import make_client
 
@@ -80,12 +81,12 @@ def cohort(supervisor, facility_a):
     }
 
     def refill(name, day, supply):
-        services.refill_record(
+        arv_services.refill_record(
             actor=supervisor, client=people[name], facility=facility_a, pickup_date=day, days_supplied=supply
         )
 
     def vl(name, day, copies):
-        services.viral_load_record(actor=supervisor, client=people[name], sample_date=day, copies_per_ml=copies)
+        arv_services.viral_load_record(actor=supervisor, client=people[name], sample_date=day, copies_per_ml=copies)
 
     def status(name, value, day):
         services.client_status_change(
@@ -336,7 +337,7 @@ def test_edge_cases_of_the_rules(as_user, supervisor, facility_a):
     }
 
     def refill(name, day, supply):
-        return services.refill_record(
+        return arv_services.refill_record(
             actor=supervisor, client=people[name], facility=facility_a, pickup_date=day, days_supplied=supply
         )
 
@@ -373,11 +374,11 @@ def test_edge_cases_of_the_rules(as_user, supervisor, facility_a):
 
 def test_a_return_to_treatment_is_marked_on_the_refill(supervisor, facility_a):
     client = make_client(actor=supervisor, full_name="Klien Kembali")
-    services.refill_record(
+    arv_services.refill_record(
         actor=supervisor, client=client, facility=facility_a, pickup_date=D(2026, 1, 1), days_supplied=30
     )
     # Due 01-31, lost from 02-28: a refill on 02-28 is on the LTFU day (no return), 03-01 after it.
-    late = services.refill_record(
+    late = arv_services.refill_record(
         actor=supervisor, client=client, facility=facility_a, pickup_date=D(2026, 3, 1), days_supplied=30
     )
     assert late.returned_to_treatment

@@ -10,6 +10,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from cases import services
+from cases.arv import services as arv_services
 from cases.models import Client, ClientStatus, Refill
 from outreach import services as outreach_services
 from outreach.models import Incident, IncidentStatus
@@ -53,7 +54,7 @@ def world(site_a, supervisor, worker, colleague, client_a, facility_a, group_a1)
     back = client("Klien Kembali", colleague, **on_art)
 
     def refill(c, ago, supply):
-        services.refill_record(
+        arv_services.refill_record(
             actor=supervisor, client=c, facility=facility_a, pickup_date=t - days(ago), days_supplied=supply
         )
 
@@ -67,8 +68,8 @@ def world(site_a, supervisor, worker, colleague, client_a, facility_a, group_a1)
     Client.objects.filter(pk=back.pk).update(status=ClientStatus.LTFU)
     refill(back, 5, 90)
     assert Refill.objects.get(client=back, pickup_date=t - days(5)).returned_to_treatment
-    services.viral_load_record(actor=supervisor, client=client_a, sample_date=t - days(30), copies_per_ml=40)
-    services.viral_load_record(actor=supervisor, client=back, sample_date=t - days(200), copies_per_ml=30)
+    arv_services.viral_load_record(actor=supervisor, client=client_a, sample_date=t - days(30), copies_per_ml=40)
+    arv_services.viral_load_record(actor=supervisor, client=back, sample_date=t - days(200), copies_per_ml=30)
 
     now = timezone.now()
     for ago in (3, 20, 40):
@@ -193,11 +194,11 @@ def test_cascade_takes_the_latest_viral_load_of_the_twelve_months(as_user, super
     """back's result of T-200 (30 copies) stays the latest in the window; client_a gets a
     later unsuppressed one, and an old suppressed one before the window changes nothing."""
     t = world["t"]
-    services.viral_load_record(
+    arv_services.viral_load_record(
         actor=supervisor, client=world["back"], sample_date=t - datetime.timedelta(days=400), copies_per_ml=20
     )
     client_a = Client.objects.get(full_name="Siti Rahmawati")
-    services.viral_load_record(
+    arv_services.viral_load_record(
         actor=supervisor, client=client_a, sample_date=t - datetime.timedelta(days=2), copies_per_ml=5200
     )
     stages = {s["key"]: s["count"] for s in as_user(supervisor).get(CASCADE).json()["stages"]}

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import services as case_services
+from cases.arv import services as arv_services
 from outreach import services as outreach_services
 
 
@@ -13,14 +13,14 @@ def fill(client, actor, facility, n):
     """n events of each of three kinds for `client`, a day apart."""
     today = timezone.localdate()
     for i in range(n):
-        case_services.refill_record(
+        arv_services.refill_record(
             actor=actor,
             client=client,
             facility=facility,
             pickup_date=today - datetime.timedelta(days=30 * (n - i)),
             days_supplied=30,
         )
-        case_services.viral_load_record(
+        arv_services.viral_load_record(
             actor=actor, client=client, sample_date=today - datetime.timedelta(days=i), copies_per_ml=40 + i
         )
         outreach_services.visit_record(

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from cases import reminders, services
+from cases import outbox, services
+from cases.arv import services as arv_services
 from cases.models import AccessLog, Client, Role
 from referrals import links
 from referrals import services as referral_services
@@ -48,10 +49,10 @@ def test_copying_the_site_through_the_list_leaves_a_trace(as_user, supervisor, g
 
 
 def test_bulk_ltfu_marking_is_in_the_log(client_a, worker, facility_a):
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker, client=client_a, facility=facility_a, pickup_date=datetime.date(2026, 9, 1), days_supplied=30
     )
-    reminders.run_all(today=datetime.date(2026, 10, 29))
+    outbox.run_all(today=datetime.date(2026, 10, 29))
     assert Client.objects.get(pk=client_a.pk).status == "ltfu"
     assert AccessLog.objects.filter(action="update", client_id=client_a.pk, fields=["status"]).exists()
 

@@ -6,8 +6,8 @@ from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from cases import services
 from cases.api.serializers import RefuseUnwritableMixin
+from cases.arv import services as arv_services
 from outreach import services as outreach_services
 from referrals import services as referral_services
 
@@ -60,8 +60,8 @@ def records(client_a, worker, volunteer, supervisor, facility_a, group_a1, site_
     Client.objects.filter(pk=client_a.pk).update(consent_share=True)
     client_a.refresh_from_db()
     today = timezone.localdate(timezone=site_a.tzinfo)
-    services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=today, days_supplied=30)
-    services.viral_load_record(actor=worker, client=client_a, sample_date=today, copies_per_ml=40)
+    arv_services.refill_record(actor=worker, client=client_a, facility=facility_a, pickup_date=today, days_supplied=30)
+    arv_services.viral_load_record(actor=worker, client=client_a, sample_date=today, copies_per_ml=40)
     outreach_services.visit_record(actor=worker, client=client_a, visited_at=timezone.now(), kind="home_visit")
     outreach_services.meeting_record(actor=volunteer, support_group=group_a1, date=today, topic="T")
     outreach_services.service_record(actor=worker, client=client_a, service="counselling", date=today)

@@ -8,11 +8,12 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import reminders
+from cases import outbox
 from cases import services as case_services
+from cases.arv import services as arv_services
 from cases.exceptions import Conflict
 from cases.models import AccessLog, Client, ClientStatus, Notification, NotificationKind, NotificationStatus, Tracing
-from cases.services.notifications import notification_deliver
+from cases.outbox.delivery import notification_deliver
 from casework import services as casework_services
 from casework.models import Action
 from transfers import services
@@ -26,16 +27,16 @@ def late(sharing_client, worker, facility_a):
     """client_a, 40 days past a 30-day refill: a tracing open and claimed by its worker, and
     the refill reminders queued to the old site's people."""
     today = timezone.localdate(timezone=sharing_client.site.tzinfo)
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=sharing_client,
         facility=facility_a,
         pickup_date=today - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    reminders.run_all()
+    outbox.run_all()
     tracing = Tracing.objects.get(client=sharing_client)
-    case_services.tracing_claim(actor=worker, tracing=tracing)
+    arv_services.tracing_claim(actor=worker, tracing=tracing)
     return tracing
 
 
@@ -73,7 +74,7 @@ def test_open_plan_actions_go_to_the_new_social_worker(
     )
     services.transfer_accept(actor=outsider_supervisor, transfer=requested, assigned_social_worker=worker_b)
     assert Action.objects.get(pk=action.pk).owner == worker_b
-    reminders.run_all(today=today)
+    outbox.run_all(today=today)
     told = Notification.objects.filter(kind=NotificationKind.ACTION_DUE).values_list("recipient_user", flat=True)
     assert list(told) == [worker_b.pk]
 

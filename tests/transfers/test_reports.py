@@ -16,7 +16,7 @@ import datetime
 
 import pytest
 
-from cases import services as case_services
+from cases.arv import services as arv_services
 from casework import services as casework_services
 from tests.factories import make_client
 from transfers import services
@@ -46,9 +46,7 @@ def moved(supervisor, outsider_supervisor, facility_a, site_b):
 
     t, u = client("T"), client("U")
     for who, day in ((t, D(2025, 12, 20)), (t, D(2026, 2, 1)), (u, D(2025, 12, 20)), (u, D(2026, 3, 10))):
-        case_services.refill_record(
-            actor=supervisor, client=who, facility=facility_a, pickup_date=day, days_supplied=90
-        )
+        arv_services.refill_record(actor=supervisor, client=who, facility=facility_a, pickup_date=day, days_supplied=90)
     transfer = services.transfer_request(actor=supervisor, client=t, to_site=site_b, reason="Pindah")
     services.transfer_accept(actor=outsider_supervisor, transfer=transfer)
     # The move, dated in the middle of Q1 (as if it had been accepted that day).

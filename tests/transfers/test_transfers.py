@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases import reminders
+from cases import outbox
 from cases.access import clients_visible_to
 from cases.models import (
     AccessLog,
@@ -48,9 +48,9 @@ def test_a_supervisor_asks_and_the_receiving_supervisors_are_told_once(
     notes = Notification.objects.filter(kind=NotificationKind.TRANSFER_REQUESTED)
     assert list(notes.values_list("recipient_user", flat=True)) == [outsider_supervisor.pk]
     # The scan finds it already told: at most once.
-    reminders.run_all()
+    outbox.run_all()
     assert notes.count() == 1
-    text = reminders.render(notes.get())
+    text = outbox.render(notes.get())
     assert sharing_client.code in text and sharing_client.site.name in text
 
 
@@ -58,8 +58,8 @@ def test_a_supervisor_who_joins_later_is_told_by_the_scan(as_user, supervisor, s
     assert request_one(as_user, supervisor, sharing_client, site_b).status_code == 201
     assert not Notification.objects.filter(kind=NotificationKind.TRANSFER_REQUESTED).exists()  # site B has none
     late = UserFactory(username="supervisor_b2", role=Role.SUPERVISOR, site=site_b)
-    reminders.run_all()
-    reminders.run_all()
+    outbox.run_all()
+    outbox.run_all()
     assert list(
         Notification.objects.filter(kind=NotificationKind.TRANSFER_REQUESTED).values_list("recipient_user", flat=True)
     ) == [late.pk]

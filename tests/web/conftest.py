@@ -6,7 +6,7 @@ import pytest
 from django.test import Client as BrowserClient
 from django.utils import timezone
 
-from cases import services
+from cases.arv import services as arv_services
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def site_today(site):
 @pytest.fixture
 def late_client(client_a, worker, facility_a):
     """client_a with a refill 10 days late (late, not yet lost to follow-up)."""
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from cases import services
+from cases.arv import services as arv_services
 from tests.factories import PASSWORD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -92,7 +92,7 @@ def sign_in(page, base, username):
 @pytest.mark.django_db(transaction=True)
 def test_worker_finds_late_client_and_records_visit(browser_page, live_server, worker, client_a, facility_a):
     page, base = browser_page, live_server.url
-    services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,

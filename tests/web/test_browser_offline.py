@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import reminders, services
+from cases import outbox, services
 from cases.models import Refill, Tracing, TracingAttempt
 from outreach.models import HomeVisit
 
@@ -210,7 +210,7 @@ def test_refill_and_tracing_attempt_recorded_offline_are_sent_in_order(
     late_client,
     facility_a,
 ):
-    reminders.run_all()  # ten days late: a tracing task is open
+    outbox.run_all()  # ten days late: a tracing task is open
     tracing = Tracing.objects.get(client=late_client, status="open")
     page, base = browser_page, live_server.url
     prepare_offline(page, base, "worker_a")

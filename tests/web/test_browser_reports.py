@@ -9,7 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from cases import services
+from cases.arv import services as arv_services
 from tests.factories import make_client
 
 from .test_browser import browser_page, shot, sign_in  # noqa: F401 (browser_page is a fixture)
@@ -42,10 +42,10 @@ def cohort(supervisor, worker, facility_a, site_a):
         for n in range(6)
     ]
     for client, (ago, supply) in zip(clients, [(5, 30), (10, 90), (20, 30), (25, 30), (90, 30)], strict=False):
-        services.refill_record(
+        arv_services.refill_record(
             actor=worker, client=client, facility=facility_a, pickup_date=today - days(ago), days_supplied=supply
         )
-    services.viral_load_record(actor=worker, client=clients[0], sample_date=today - days(3), copies_per_ml=40)
+    arv_services.viral_load_record(actor=worker, client=clients[0], sample_date=today - days(3), copies_per_ml=40)
     return clients
 
 

@@ -161,7 +161,7 @@ def test_commit_with_errors_is_refused_and_the_review_goes_on(page_as, superviso
 def test_a_large_file_is_imported_by_a_worker_with_progress(
     page_as, supervisor, group_a1, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from cases import tasks
+    from cases.importing import tasks
 
     sent = []
     monkeypatch.setattr(tasks.run_client_import, "apply_async", lambda args, *a, **kw: sent.append(tuple(args)))
@@ -189,7 +189,7 @@ def test_a_large_file_is_imported_by_a_worker_with_progress(
 # write commits, so the page learns at once that the queue was unreachable.
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_outage_keeps_the_import_under_review(page_as, supervisor, group_a1, monkeypatch):
-    from cases import tasks
+    from cases.importing import tasks
 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unavailable")

@@ -18,8 +18,8 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import trans_real
 
-from cases import reminders
-from cases import services as case_services
+from cases import outbox
+from cases.arv import services as arv_services
 from cases.models import Client, ClientImport, Notification
 from casework import services as casework_services
 from casework.models import DOMAINS
@@ -130,17 +130,17 @@ def world(client_a, worker, volunteer, supervisor, group_a1, facility_a, facilit
     Client.objects.filter(pk=client_a.pk).update(consent_share=True)
     client_a.refresh_from_db()
     today = timezone.localdate(timezone=client_a.site.tzinfo)
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=worker,
         client=client_a,
         facility=facility_a,
         pickup_date=today - datetime.timedelta(days=40),
         days_supplied=30,
     )
-    case_services.viral_load_record(
+    arv_services.viral_load_record(
         actor=worker, client=client_a, sample_date=today - datetime.timedelta(days=20), copies_per_ml=800
     )
-    reminders.run_all()
+    outbox.run_all()
     outreach_services.visit_record(
         actor=worker,
         client=client_a,

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases import security
+from cases.security import lockout
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -24,10 +24,10 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         # Say plainly when the account is locked, and until when (SPEC §10).
-        until = security.locked_until(self.request, self.request.POST.get("username", ""))
+        until = lockout.locked_until(self.request, self.request.POST.get("username", ""))
         if until:
             return self.render_to_response(
-                self.get_context_data(form=form, lockout_message=security.lockout_message(until))
+                self.get_context_data(form=form, lockout_message=lockout.lockout_message(until))
             )
         return super().form_invalid(form)
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases import access, audit, selectors, services
+from cases.arv import services as arv_services
 from cases.exceptions import Conflict
 from cases.models import AccessKind, Client, OutcomeStatus, SupportGroup
 from empowerment.models import Outcome, ProgrammeKind
@@ -229,7 +230,7 @@ def refill_create(request, pk):
         request,
         pk,
         form_class=RefillForm,
-        service=services.refill_record,
+        service=arv_services.refill_record,
         template="web/refill_form.html",
         done=_("Refill recorded."),
     )

@@ -5,8 +5,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from cases import access, services
+from cases import access
 from cases.models import Notification
+from cases.outbox import delivery
 
 from .common import page
 
@@ -28,5 +29,5 @@ def notification_read(request, pk):
         notification = access.notifications_of(request.user).get(pk=pk)
     except (Notification.DoesNotExist, ValueError):
         raise Http404 from None
-    services.notification_mark_read(user=request.user, notification=notification)
+    delivery.notification_mark_read(user=request.user, notification=notification)
     return redirect("notifications")

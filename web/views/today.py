@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cases import access, audit, selectors, services
+from cases import access, audit, selectors
+from cases.arv import services as arv_services
 from cases.exceptions import Conflict
 from cases.models import AccessKind, Role, Tracing, TracingStatus
 from cases.selectors import ArvState
@@ -89,7 +90,7 @@ def tracing_claim(request, pk):
     if not access.can_work_tracing(request.user, tracing):
         raise PermissionDenied
     try:
-        services.tracing_claim(actor=request.user, tracing=tracing)
+        arv_services.tracing_claim(actor=request.user, tracing=tracing)
     except Conflict as e:
         messages.error(request, str(e))
     else:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.backup import BackupError, restore
+from cases.security.backup import BackupError, restore
 
 
 class Command(BaseCommand):

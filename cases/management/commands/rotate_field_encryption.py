@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from cases import crypto
 from cases.models import ClientImport
+from cases.security import crypto
 
 
 class Command(BaseCommand):

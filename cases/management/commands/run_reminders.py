@@ -2,7 +2,8 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import reminders, services
+from cases import outbox
+from cases.outbox import delivery
 
 
 class Command(BaseCommand):
@@ -19,8 +20,8 @@ class Command(BaseCommand):
                 today = datetime.date.fromisoformat(today)
             except ValueError:
                 raise CommandError("--today must be a date as YYYY-MM-DD") from None
-        counts = reminders.run_all(today=today)
+        counts = outbox.run_all(today=today)
         for kind, count in sorted(counts.items()):
             self.stdout.write(f"{kind}: {count}")
-        enqueued = services.notifications_enqueue_pending()
+        enqueued = delivery.notifications_enqueue_pending()
         self.stdout.write(f"enqueued for delivery: {len(enqueued)}")

@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from cases import reminders, services
+from cases import outbox, services
+from cases.arv import services as arv_services
 from cases.models import (
     Client,
     ClientStatus,
@@ -321,7 +322,7 @@ def seed():
     _outcomes(rng, today, planned_status, supervisor)
     # One scan now, as beat would have run it: tracing tasks, lost clients and inbox rows.
     # Delivery is left to the worker that bin/run starts next.
-    reminders.run_all()
+    outbox.run_all()
     # The other apps' records of the site (programmes and their outcomes, …): each app that
     # has demo data says so with a `seed_demo` on its AppConfig; cases imports none of them.
     # A hook that makes accounts returns them, so that they are printed with the others.
@@ -399,7 +400,7 @@ def _arv_follow_up(rng, today, clients, planned_status, supervisor, hospital, pu
         for pickup, supplied, lapsed in pickups:
             if lapsed:  # back after an interruption: meanwhile they had been marked lost
                 client = services.client_update(actor=supervisor, client=client, status=ClientStatus.LTFU)
-            services.refill_record(
+            arv_services.refill_record(
                 actor=actor,
                 client=client,
                 facility=_refill_facility(rng, client, pickup, hospital, puskesmas),
@@ -498,7 +499,7 @@ def _viral_loads(rng, today, client, actor, end, poor):
             copies = rng.choice([0, 20, 40])  # undetectable (lab reports "< 50" as a number below 50)
         else:
             copies = rng.randint(50, 999)  # suppressed, detectable
-        services.viral_load_record(actor=actor, client=client, sample_date=sample_date, copies_per_ml=copies)
+        arv_services.viral_load_record(actor=actor, client=client, sample_date=sample_date, copies_per_ml=copies)
 
 
 def _arv_summary(clients):

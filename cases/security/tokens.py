@@ -95,7 +95,7 @@ def connect():
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     """The schema's description of `Authorization: Token …`."""
 
-    target_class = "cases.tokens.TokenAuthentication"
+    target_class = "cases.security.tokens.TokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

@@ -1,19 +1,19 @@
-"""API: refills, viral loads, tracing and the notification inbox."""
+"""API: refills, viral loads and tracing."""
 
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cases import access, services
+from cases import access
 from cases.api.base import ReadCreateViewSet, ReadViewSet
+from cases.api.filters import IdFilter
+from cases.api.reads import ClientReadsLogged
 from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import (
-    Notification,
     Refill,
     Tracing,
     TracingAttempt,
@@ -24,8 +24,7 @@ from cases.models import (
 )
 from fieldsync.idempotency import idempotent
 
-from .filters import IdFilter, TrueFalseFilter
-from .reads import ClientReadsLogged
+from . import services
 
 
 class ClientRecordSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
@@ -182,35 +181,3 @@ class TracingViewSet(ClientReadsLogged, ReadViewSet):
         serializer.is_valid(raise_exception=True)
         attempt = services.tracing_record_attempt(actor=request.user, tracing=tracing, **serializer.validated_data)
         return Response(TracingAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ("id", "kind", "text", "channel", "subject_type", "subject_id", "created_at", "read_at")
-        read_only_fields = fields
-
-
-class NotificationFilter(django_filters.FilterSet):
-    unread = TrueFalseFilter(method="filter_unread")
-
-    @extend_schema_field(OpenApiTypes.BOOL)
-    def filter_unread(self, queryset, name, value):
-        return queryset.filter(read_at__isnull=value)
-
-
-class NotificationViewSet(ReadViewSet):
-    """The signed-in user's own inbox."""
-
-    serializer_class = NotificationSerializer
-    filterset_class = NotificationFilter
-
-    def get_queryset(self):
-        return access.notifications_of(self.request.user)
-
-    @extend_schema(request=None, responses=NotificationSerializer)
-    @action(detail=True, methods=["post"])
-    def read(self, request, pk=None):
-        """Mark as read."""
-        notification = services.notification_mark_read(user=request.user, notification=self.get_object())
-        return Response(self.get_serializer(notification).data)

@@ -18,9 +18,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cases import queue, reminders
+from cases import queue
 from cases.models import ClientStatus, Notification, NotificationChannel, NotificationStatus
-from cases.sms import GatewayError, PermanentGatewayError, get_gateway
+
+from . import engine
+from .sms import GatewayError, PermanentGatewayError, get_gateway
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +84,12 @@ def notification_deliver(*, notification_id, now=None) -> str:
         if resume_at is not None:
             _release(notification.pk, now, deliver_after=resume_at, enqueued_at=None)
             return "deferred"
-    if not reminders.recipient_may_be_told(notification):
+    if not engine.recipient_may_be_told(notification):
         gone = "recipient no longer reaches the client"
         _release(notification.pk, now, status=NotificationStatus.CANCELLED, last_error=gone)
         return "cancelled"
     try:
-        text = reminders.render(notification)
+        text = engine.render(notification)
         if notification.channel == NotificationChannel.SMS:
             get_gateway().send(to=notification.recipient_client.phone, text=text, idempotency_key=notification.pk)
     except PermanentGatewayError as e:

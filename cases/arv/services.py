@@ -22,8 +22,7 @@ from cases.models import (
 )
 from cases.models.arv import FINAL_TRACING_OUTCOMES, VL_SUPPRESSION_THRESHOLD
 from cases.selectors import ltfu_from
-
-from .outcomes import client_status_change, client_status_now
+from cases.services.outcomes import client_status_change, client_status_now
 
 
 def _site_today(client):

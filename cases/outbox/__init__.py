@@ -1,0 +1,24 @@
+"""The notification outbox (SPEC §6): every reminder is a row first, inserted set-based by the
+scans apps register (`engine`), then delivered after commit by a task, once, through its channel
+(`delivery`: in-app with an e-mail copy, or SMS through a gateway, `sms`); the user's inbox is
+its API (`api`)."""
+
+from .engine import (
+    insert_notifications,
+    insert_select,
+    recipient_may_be_told,
+    register_renderer,
+    register_scan,
+    render,
+    run_all,
+)
+
+__all__ = [
+    "insert_notifications",
+    "insert_select",
+    "recipient_may_be_told",
+    "register_renderer",
+    "register_scan",
+    "render",
+    "run_all",
+]
