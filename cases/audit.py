@@ -81,11 +81,11 @@ def _client_of(instance):
     client_id = getattr(instance, "client_id", None)
     if client_id is not None:
         return client_id
-    for parent in ("visit", "tracing", "referral", "incident"):
-        related = getattr(instance, parent, None)
-        if related is not None and getattr(related, "client_id", None):
-            return related.client_id
-    return None
+    # A record about a client through another (an attempt of a tracing, a step of a referral)
+    # names that other on its model (`access_log_client_via`): this module names no app's.
+    via = getattr(type(instance), "access_log_client_via", None)
+    related = getattr(instance, via, None) if via else None
+    return getattr(related, "client_id", None)
 
 
 def log_access(
@@ -202,7 +202,8 @@ def _client_column(model):
         return "pk"
     if any(f.name == "client" for f in model._meta.concrete_fields):
         return "client_id"
-    return None
+    via = getattr(model, "access_log_client_via", None)
+    return f"{via}__client_id" if via else None
 
 
 def _object_client_pairs(queryset):

@@ -82,6 +82,8 @@ VISIT_CORRECTABLE_FIELDS = (
 class HomeVisitRevision(models.Model):
     """One correction of a visit: who, when, and each changed field before and after."""
 
+    # The access log files a correction under its visit's client (cases.audit).
+    access_log_client_via = "visit"
     visit = models.ForeignKey(HomeVisit, models.PROTECT, related_name="revisions")
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(auto_now_add=True)
@@ -238,6 +240,8 @@ class Incident(models.Model):
 class IncidentEvent(models.Model):
     """Each move of an incident: who, when, to which state, with their note."""
 
+    # The access log files a move under its incident's client, if it has one (cases.audit).
+    access_log_client_via = "incident"
     incident = models.ForeignKey(Incident, models.PROTECT, related_name="events")
     status = models.CharField(max_length=15, choices=IncidentStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")

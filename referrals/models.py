@@ -113,6 +113,8 @@ class Referral(models.Model):
 class ReferralEvent(models.Model):
     """One step of a referral: who (None when done through the facility link), when, why."""
 
+    # The access log files a step under its referral's client (cases.audit).
+    access_log_client_via = "referral"
     referral = models.ForeignKey(Referral, models.CASCADE, related_name="events")
     status = models.CharField(_("status"), max_length=20, choices=ReferralStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")

@@ -118,6 +118,9 @@ class Tracing(models.Model):
 
 
 class TracingAttempt(models.Model):
+    # The access log files an attempt under its tracing's client (cases.audit).
+    access_log_client_via = "tracing"
+
     tracing = models.ForeignKey(Tracing, models.PROTECT, related_name="attempts")
     made_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     made_at = models.DateTimeField(auto_now_add=True)
