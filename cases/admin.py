@@ -41,6 +41,10 @@ class AdminsOnly:
         # Nothing here is deleted: people are deactivated, clients change status.
         return False
 
+    def save_model(self, request, obj, form, change):
+        # A change made here is logged like a service's (cases.audit).
+        audit.save(obj)
+
 
 @admin.register(Site)
 class SiteAdmin(AdminsOnly, admin.ModelAdmin):

@@ -10,13 +10,12 @@ class CasesConfig(AppConfig):
     access_logged = True
 
     def ready(self):
-        from . import audit, outbox
+        from . import outbox
         from .arv import reminders as arv_reminders
         from .models import Refill
         from .security import tokens
         from .services import registry
 
-        audit.connect()
         tokens.connect()
         outbox.register_scan(arv_reminders.scan_refills)
         outbox.register_renderer(arv_reminders.REFILL, arv_reminders.render_refill, client=(Refill, "client_id"))

@@ -1,11 +1,13 @@
 """Recording the access log: the single story of who saw and changed a client (SPEC §7, §12.5).
 
-Writes of single records are caught for every model of the case apps (signals, inside the
-writing transaction, so a rolled-back write leaves no entry). Writes made in bulk (a
-queryset's `.update()`, an INSERT … SELECT) pass no signal: the services that make them go
-through `logged_update` / `log_created`, which log every row they touched in one more
-statement. Every client row a user receives is a read: the views that show clients call
-`log_rows` / `log_client_reads` once per request, one set-based INSERT for the whole page
+Every write is logged by the service that makes it, in its transaction (a rolled-back write
+leaves no entry): a single record through `save` / `create` / `delete` / `m2m` / `set_m2m`,
+rows written in bulk (a queryset's `.update()`, an INSERT … SELECT) through `logged_update` /
+`log_created`, which log every row they touched in one more statement. Which records are
+logged, each app says (`access_logged` on its AppConfig).
+
+Every client row a user receives is a read: the views that show clients call `log_rows` /
+`log_client_reads` once per request, one set-based INSERT for the whole page
 (kind `list` for lists, searches and exports; `detail` for one client: its page, its edit
 form, the answer to a write, its timeline).
 
@@ -19,7 +21,6 @@ import json
 
 from django.apps import apps as django_apps
 from django.db import connection, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 
 from .models import AccessAction, AccessKind, AccessLog, Client
@@ -242,8 +243,8 @@ def log_created(model, pairs):
     return insert_entries(user=who, ip=ip, action=AccessAction.CREATE, object_type=model._meta.label_lower, rows=pairs)
 
 
-def _is_logged(sender):
-    meta = sender._meta
+def is_logged(model) -> bool:
+    meta = model._meta
     return (
         # Each app says whether its records are logged (`access_logged` on its AppConfig):
         # this module names no app above it.
@@ -251,50 +252,96 @@ def _is_logged(sender):
         and meta.label_lower not in UNLOGGED_MODELS
         # A migration's historical model is not the app's: its tables may lack today's columns,
         # the log's among them; and what a migration writes is no user's act.
-        and django_apps.all_models[meta.app_label].get(meta.model_name) is sender
+        and django_apps.all_models[meta.app_label].get(meta.model_name) is model
     )
 
 
-def _remember_old_values(sender, instance, raw=False, **kwargs):
-    if raw or not _is_logged(sender) or instance.pk is None:
-        return
-    concrete = [f.attname for f in sender._meta.concrete_fields]
-    instance._audit_before = sender._base_manager.filter(pk=instance.pk).values(*concrete).first()
+# --- writes of single records, logged by the services that make them -------------------------
+
+# Fields whose change is no one's act on the record: they move with every save.
+UNNAMED_FIELDS = ("updated_at", "version")
 
 
-def _log_save(sender, instance, created, raw=False, update_fields=None, **kwargs):
-    if raw or not _is_logged(sender):
-        return
-    if created:
-        log_access(action=AccessAction.CREATE, instance=instance)
-        return
-    before = getattr(instance, "_audit_before", None) or {}
-    changed = [
+def changed_fields(model, before, instance) -> list:
+    """The fields of `instance` whose value differs from `before` (a row as `.values()`)."""
+    return [
         f.name
-        for f in sender._meta.concrete_fields
-        if f.attname in before
-        and before[f.attname] != getattr(instance, f.attname)
-        and f.name not in ("updated_at", "version")
+        for f in model._meta.concrete_fields
+        if f.attname in before and before[f.attname] != getattr(instance, f.attname) and f.name not in UNNAMED_FIELDS
     ]
-    if changed:
-        log_access(action=AccessAction.UPDATE, instance=instance, fields=changed)
 
 
-def _log_delete(sender, instance, **kwargs):
-    if _is_logged(sender):
+# Set while a write below is being made: the record it writes is logged by it.
+_logging_write = contextvars.ContextVar("basodara_logging_write", default=False)
+
+
+def logging_write() -> bool:
+    """Whether the record being written now is logged by the write (`save`, `delete`, `m2m`):
+    the test suite fails on a write of a logged record made while serving a request
+    without it (tests/conftest.py)."""
+    return _logging_write.get()
+
+
+@contextlib.contextmanager
+def _write():
+    token = _logging_write.set(True)
+    try:
+        yield
+    finally:
+        _logging_write.reset(token)
+
+
+def save(instance, **save_kwargs):
+    """Save `instance` and log it in the same transaction: `create` for a new row, else
+    `update` naming the fields whose stored value changed (no entry when none did). This is
+    how services save a record of a logged app; `save_kwargs` go to `Model.save`."""
+    model = type(instance)
+    logged = is_logged(model)
+    before = None
+    if instance.pk is not None and logged:
+        concrete = [f.attname for f in model._meta.concrete_fields]
+        before = model._base_manager.filter(pk=instance.pk).values(*concrete).first()
+    with _write():
+        instance.save(**save_kwargs)
+    if not logged:
+        return instance
+    if before is None:
+        log_access(action=AccessAction.CREATE, instance=instance)
+    else:
+        fields = changed_fields(model, before, instance)
+        if fields:
+            log_access(action=AccessAction.UPDATE, instance=instance, fields=fields)
+    return instance
+
+
+def create(model, **fields):
+    """`model.objects.create(**fields)`, logged (`save`)."""
+    return save(model(**fields))
+
+
+def delete(instance):
+    """Delete `instance` and log it, in the same transaction."""
+    if is_logged(type(instance)):
         log_access(action=AccessAction.DELETE, instance=instance)
+    with _write():
+        instance.delete()
 
 
-def _log_m2m(sender, instance, action, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear") or not _is_logged(type(instance)):
-        return
-    field = next((f.name for f in type(instance)._meta.many_to_many if f.remote_field.through is sender), None)
-    if field:
+@contextlib.contextmanager
+def m2m(instance, field):
+    """Around adding to or taking from the many-to-many `field` of `instance`: the change is
+    logged as an update of that field."""
+    with _write():
+        yield getattr(instance, field)
+    if is_logged(type(instance)):
         log_access(action=AccessAction.UPDATE, instance=instance, fields=[field])
 
 
-def connect():
-    pre_save.connect(_remember_old_values, dispatch_uid="audit-pre-save")
-    post_save.connect(_log_save, dispatch_uid="audit-post-save")
-    post_delete.connect(_log_delete, dispatch_uid="audit-post-delete")
-    m2m_changed.connect(_log_m2m, dispatch_uid="audit-m2m")
+def set_m2m(instance, field, values):
+    """`instance.<field>.set(values)`, logged when the set changed."""
+    manager = getattr(instance, field)
+    before = set(manager.values_list("pk", flat=True))
+    with _write():
+        manager.set(values)
+    if before != set(manager.values_list("pk", flat=True)) and is_logged(type(instance)):
+        log_access(action=AccessAction.UPDATE, instance=instance, fields=[field])

@@ -109,7 +109,7 @@ def assessment_record(*, actor, client, assessed_on, scores, notes=None) -> Asse
         **{score_field(d): scores[d] for d in DOMAINS},
     )
     assessment.full_clean()
-    assessment.save()
+    audit.save(assessment)
     return assessment
 
 
@@ -126,7 +126,7 @@ def plan_create(*, actor, client, started_on=None) -> Plan:
         raise ValidationError({"client": _("This client already has a current plan: add goals to it.")})
     plan = Plan(client=client, started_on=started_on, created_by=actor)
     plan.full_clean(validate_constraints=False)
-    plan.save()
+    audit.save(plan)
     return plan
 
 
@@ -141,7 +141,7 @@ def goal_create(*, actor, plan, domain, description, status=GoalStatus.OPEN) -> 
     _refuse_ended(plan)
     goal = Goal(plan=plan, client=plan.client, domain=domain, description=description, status=status, created_by=actor)
     goal.full_clean()
-    goal.save()
+    audit.save(goal)
     return goal
 
 
@@ -153,7 +153,7 @@ def goal_update(*, actor, goal, **fields) -> Goal:
         if name in GOAL_FIELDS:
             setattr(goal, name, value)
     goal.full_clean()
-    goal.save()
+    audit.save(goal)
     return goal
 
 
@@ -180,7 +180,7 @@ def action_create(*, actor, goal, **fields) -> Action:
     if action.status == ActionStatus.DONE:
         action.done_on = site_today(goal.client.site)
     _validate_action(action)
-    action.save()
+    audit.save(action)
     return action
 
 
@@ -229,7 +229,7 @@ def action_update(*, actor, action, version=None, **fields) -> Action:
         action.done_on = None
     _validate_action(action)
     action.version += 1
-    action.save()
+    audit.save(action)
     return action
 
 
@@ -254,7 +254,7 @@ def review_record(*, actor, client, assessment, note) -> Review:
         raise ValidationError(errors)
     review = Review(client=client, assessment=assessment, note=note, reviewed_by=actor)
     review.full_clean(validate_unique=False)
-    review.save()
+    audit.save(review)
     return review
 
 
@@ -268,7 +268,7 @@ def review_sign_off(*, actor, review) -> Review:
         raise ValidationError({"review": _("Another supervisor signs off a review you wrote yourself.")})
     review.signed_off_by = actor
     review.signed_off_at = timezone.now()
-    review.save(update_fields=["signed_off_by", "signed_off_at"])
+    audit.save(review, update_fields=["signed_off_by", "signed_off_at"])
     return review
 
 
@@ -303,13 +303,13 @@ def client_close(*, actor, client, reason, closed_on, note="") -> ClientClosure:
         client.refresh_from_db()
     closure = ClientClosure(client=client, closed_on=closed_on, reason=reason, note=note, closed_by=actor)
     closure.full_clean(validate_constraints=False)
-    closure.save()
+    audit.save(closure)
     if plan is not None:
         plan.ended_on = closed_on
-        plan.save(update_fields=["ended_on"])
+        audit.save(plan, update_fields=["ended_on"])
     client.closed_on, client.closure_reason = closed_on, reason
     client.version += 1
-    client.save(update_fields=["closed_on", "closure_reason", "version", "updated_at"])
+    audit.save(client, update_fields=["closed_on", "closure_reason", "version", "updated_at"])
     return closure
 
 
@@ -326,10 +326,10 @@ def client_reopen(*, actor, client, note) -> ClientClosure:
     closure.reopened_on = max(site_today(client.site), closure.closed_on)
     closure.reopen_note = note
     closure.reopened_by = actor
-    closure.save(update_fields=["reopened_on", "reopen_note", "reopened_by"])
+    audit.save(closure, update_fields=["reopened_on", "reopen_note", "reopened_by"])
     client.closed_on, client.closure_reason = None, ""
     client.version += 1
-    client.save(update_fields=["closed_on", "closure_reason", "version", "updated_at"])
+    audit.save(client, update_fields=["closed_on", "closure_reason", "version", "updated_at"])
     return closure
 
 
@@ -363,5 +363,5 @@ def social_protection_set(*, actor, client, version=None, **fields) -> SocialPro
     record.updated_by = actor
     record.version += 1
     record.full_clean(exclude=["client"], validate_constraints=False)
-    record.save()
+    audit.save(record)
     return record

@@ -8,6 +8,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import audit
 from cases.exceptions import Conflict
 
 from . import access
@@ -44,7 +45,7 @@ def _validate_programme(programme):
 def programme_create(*, actor, site, **fields) -> Programme:
     programme = Programme(site=site, created_by=actor, **fields)
     _validate_programme(programme)
-    programme.save()
+    audit.save(programme)
     return programme
 
 
@@ -60,7 +61,7 @@ def programme_update(*, actor, programme, **fields) -> Programme:
         raise ValidationError({"start_date": _("A session was held before this date.")})
     if held["last"] is not None and programme.end_date is not None and held["last"] > programme.end_date:
         raise ValidationError({"end_date": _("A session was held after this date.")})
-    programme.save()
+    audit.save(programme)
     return programme
 
 
@@ -94,9 +95,9 @@ def _set_attendance(*, actor, session, attendees):
     present = set(session.attendance.values_list("client_id", flat=True))
     # One row at a time, so that the access log gets each client's entry.
     for row in session.attendance.filter(client_id__in=(present & in_reach) - set(wanted)):
-        row.delete()
+        audit.delete(row)
     for pk in set(wanted) - present:
-        Attendance.objects.create(session=session, client_id=pk)
+        audit.create(Attendance, session=session, client_id=pk)
 
 
 def _others(others):
@@ -107,7 +108,7 @@ def _others(others):
 def session_record(*, actor, programme, attendees=(), others=None, **fields) -> ProgrammeSession:
     session = ProgrammeSession(programme=programme, recorded_by=actor, **fields, **_others(others))
     _validate_session(session)
-    session.save()
+    audit.save(session)
     _set_attendance(actor=actor, session=session, attendees=attendees)
     return session
 
@@ -120,7 +121,7 @@ def session_update(*, actor, session, attendees=None, others=None, **fields) -> 
         if name in SESSION_FIELDS:
             setattr(session, name, value)
     _validate_session(session)
-    session.save()
+    audit.save(session)
     if attendees is not None:
         _set_attendance(actor=actor, session=session, attendees=attendees)
     return session
@@ -164,7 +165,7 @@ def enrolment_create(*, actor, programme, client, **fields) -> Enrolment:
         raise ValidationError({"client": _("This client is already enrolled in this programme.")})
     enrolment = Enrolment(programme=programme, client=client, recorded_by=actor, **fields)
     _validate_enrolment(enrolment)
-    enrolment.save()
+    audit.save(enrolment)
     return enrolment
 
 
@@ -185,5 +186,5 @@ def enrolment_update(*, actor, enrolment, version=None, **fields) -> Enrolment:
         return enrolment
     _validate_enrolment(enrolment)
     enrolment.version += 1
-    enrolment.save()
+    audit.save(enrolment)
     return enrolment

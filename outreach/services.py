@@ -54,12 +54,17 @@ def visit_record(*, actor, client, **fields) -> HomeVisit:
     """Record a visit. It closes the client's open tracing task: the client has been found."""
     visit = HomeVisit(client=client, visitor=actor, **fields)
     _validate_visit(visit, actor=actor)
-    visit.save()
+    audit.save(visit)
     tracing = Tracing.objects.select_for_update().filter(client=client, status=TracingStatus.OPEN).first()
     if tracing is not None:
         method = "phone" if visit.kind == VisitKind.PHONE else "home"
-        TracingAttempt.objects.create(
-            tracing=tracing, made_by=actor, method=method, outcome=TracingOutcome.REACHED, note=_("Visit recorded.")
+        audit.create(
+            TracingAttempt,
+            tracing=tracing,
+            made_by=actor,
+            method=method,
+            outcome=TracingOutcome.REACHED,
+            note=_("Visit recorded."),
         )
         audit.logged_update(
             Tracing.objects.filter(pk=tracing.pk),
@@ -93,8 +98,8 @@ def visit_correct(*, actor, visit, version=None, **fields) -> HomeVisit:
         return visit
     _validate_visit(visit, actor=visit.visitor if actor.pk == visit.visitor_id else actor)
     visit.version += 1
-    visit.save()
-    HomeVisitRevision.objects.create(visit=visit, changed_by=actor, before=before, after=after)
+    audit.save(visit)
+    audit.create(HomeVisitRevision, visit=visit, changed_by=actor, before=before, after=after)
     return visit
 
 
@@ -118,8 +123,8 @@ def _validate_meeting(meeting, attendees):
 def meeting_record(*, actor, support_group, attendees=(), **fields) -> Meeting:
     meeting = Meeting(support_group=support_group, recorded_by=actor, **fields)
     _validate_meeting(meeting, attendees)
-    meeting.save()
-    meeting.attendees.set(attendees)
+    audit.save(meeting)
+    audit.set_m2m(meeting, "attendees", attendees)
     return meeting
 
 
@@ -130,8 +135,8 @@ def meeting_update(*, actor, meeting, attendees=None, **fields) -> Meeting:
         setattr(meeting, name, value)
     attendees = list(meeting.attendees.all()) if attendees is None else attendees
     _validate_meeting(meeting, attendees)
-    meeting.save()
-    meeting.attendees.set(attendees)
+    audit.save(meeting)
+    audit.set_m2m(meeting, "attendees", attendees)
     return meeting
 
 
@@ -141,7 +146,7 @@ def service_record(*, actor, client, **fields) -> ServiceRecord:
     if record.date > timezone.localdate(timezone=client.site.tzinfo):
         raise ValidationError({"date": _("This date cannot be in the future.")})
     record.full_clean()
-    record.save()
+    audit.save(record)
     return record
 
 
@@ -174,9 +179,9 @@ def incident_report(*, actor, site, responders=(), **fields) -> Incident:
     incident.ack_due_at, incident.resolve_due_at = now + ack, now + resolve
     _validate_responders(site, responders)
     incident.full_clean()
-    incident.save()
-    incident.responders.set(responders)
-    IncidentEvent.objects.create(incident=incident, status=incident.status, actor=actor, at=now)
+    audit.save(incident)
+    audit.set_m2m(incident, "responders", responders)
+    audit.create(IncidentEvent, incident=incident, status=incident.status, actor=actor, at=now)
     return incident
 
 
@@ -191,10 +196,10 @@ def incident_update(*, actor, incident, version=None, responders=None, **fields)
         setattr(incident, name, value)
     incident.version += 1
     incident.full_clean()
-    incident.save()
+    audit.save(incident)
     if responders is not None:
         _validate_responders(incident.site, responders)
-        incident.responders.set(responders)
+        audit.set_m2m(incident, "responders", responders)
     return incident
 
 
@@ -230,7 +235,7 @@ def incident_transition(*, actor, incident, action, note="", reason="", outcome=
     if outcome:
         incident.outcome = outcome
     incident.version = F("version") + 1
-    incident.save()
-    IncidentEvent.objects.create(incident=incident, status=target, actor=actor, at=now, note=note or reason)
+    audit.save(incident)
+    audit.create(IncidentEvent, incident=incident, status=target, actor=actor, at=now, note=note or reason)
     incident.refresh_from_db()
     return incident

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from cases import access as cases_access
 from cases import audit
 from cases.exceptions import Conflict
-from cases.models import Client, FacilityKind, Role, User
+from cases.models import AccessAction, Client, FacilityKind, Role, User
 
 from . import access
 from .models import (
@@ -73,7 +73,9 @@ def facility_team_for(facility) -> FacilityTeam:
     if team is None:
         group = Group.objects.create(name=f"facility-team-{uuid.uuid4()}")
         team, created = FacilityTeam.objects.get_or_create(facility=facility, defaults={"auth_group": group})
-        if not created:
+        if created:
+            audit.log_access(action=AccessAction.CREATE, instance=team)
+        else:
             group.delete()
     return team
 
@@ -137,8 +139,8 @@ def referral_create(*, actor, client, to_facility, service, reason, urgency="nor
         due_date=due_date,
     )
     _validate(referral)
-    referral.save()
-    ReferralEvent.objects.create(referral=referral, status=S.DRAFT, actor=actor, at=referral.created_at)
+    audit.save(referral)
+    audit.create(ReferralEvent, referral=referral, status=S.DRAFT, actor=actor, at=referral.created_at)
     return referral
 
 
@@ -154,7 +156,7 @@ def referral_update(*, actor, referral, version=None, **fields) -> Referral:
         setattr(referral, name, value)
     _validate(referral)
     referral.version = F("version") + 1
-    referral.save()
+    audit.save(referral)
     referral.refresh_from_db()
     return referral
 
@@ -229,10 +231,10 @@ def referral_transition(
         referral.link_nonce = ""  # a cancelled referral's link is revoked
     referral.status = target
     referral.version += 1
-    referral.save()
+    audit.save(referral)
     event_note = "\n".join(text for text in (reason or outcome, note) if text and text.strip())
-    ReferralEvent.objects.create(
-        referral=referral, status=target, actor=actor, via_link=via_link, at=now, note=event_note
+    audit.create(
+        ReferralEvent, referral=referral, status=target, actor=actor, via_link=via_link, at=now, note=event_note
     )
     return referral
 

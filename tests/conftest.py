@@ -39,6 +39,42 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def writes_serving_a_request_are_logged():
+    """A tripwire over the whole suite: a record of a logged app written while a request is
+    served (the API, the pages, the admin) must be written through cases.audit (`save`,
+    `create`, `delete`, `m2m`, `set_m2m`), which logs it; a write that bypasses it fails the
+    test that made it. (Bulk writes pass no signal: their services log them, tested apart.)"""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from cases import audit
+
+    missed = []
+
+    def check(model, instance, how):
+        if audit._current_request.get() is not None and audit.is_logged(model) and not audit.logging_write():
+            missed.append(f"{how} {model._meta.label_lower} {instance.pk}")
+
+    def on_save(sender, instance, created, raw=False, **kwargs):
+        if not raw:
+            check(sender, instance, "created" if created else "saved")
+
+    def on_delete(sender, instance, **kwargs):
+        check(sender, instance, "deleted")
+
+    def on_m2m(sender, instance, action, pk_set=None, **kwargs):
+        if action == "post_clear" or (action in ("post_add", "post_remove") and pk_set):
+            check(type(instance), instance, f"m2m {action}")
+
+    receivers = ((post_save, on_save), (post_delete, on_delete), (m2m_changed, on_m2m))
+    for signal, receiver in receivers:
+        signal.connect(receiver, weak=False, dispatch_uid=f"tests-tripwire-{receiver.__name__}")
+    yield
+    for signal, receiver in receivers:
+        signal.disconnect(dispatch_uid=f"tests-tripwire-{receiver.__name__}")
+    assert not missed, f"writes that left no access-log entry: {missed}"
+
+
+@pytest.fixture(autouse=True)
 def clear_cache():
     # The site time-zone cache must not carry sites of one test's database into the next.
     from django.core.cache import cache

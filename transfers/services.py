@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import access as cases_access
-from cases import outbox
+from cases import audit, outbox
 from cases.exceptions import Conflict
 from cases.models import Client, ClientStatus, NotificationKind, Role, Site
 from cases.services.registry import client_move_to_site
@@ -94,7 +94,7 @@ def transfer_request(*, actor, client, to_site, reason, client_requested=False) 
     transfer.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
-            transfer.save()
+            audit.save(transfer)
     except IntegrityError:  # the partial unique index: another request won the race
         raise ValidationError({"client": _("A transfer of this client is already waiting for an answer.")}) from None
     notify_receiving_supervisors(Transfer.objects.filter(pk=transfer.pk))
@@ -138,7 +138,7 @@ def transfer_transition(*, action, transfer, actor, reason="", assigned_social_w
         client_move_to_site(actor=actor, client=transfer.client, site=to_site, social_worker=assigned_social_worker)
         transfer.assigned_social_worker = assigned_social_worker
         transfer.accepted_on = timezone.localdate(transfer.decided_at, timezone=transfer.from_site.tzinfo)
-    transfer.save()
+    audit.save(transfer)
     return transfer
 
 

@@ -61,7 +61,7 @@ def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed
         recorded_by=actor,
     )
     refill.full_clean()
-    refill.save()
+    audit.save(refill)
     if not is_latest:
         return refill
     client.last_refill, client.next_refill_due = refill, refill.next_due
@@ -70,7 +70,7 @@ def refill_record(*, actor, client, facility, pickup_date, days_supplied, missed
         client.status = ClientStatus.ACTIVE
         client.version += 1
         changed += ["status", "version"]
-    client.save(update_fields=changed)
+    audit.save(client, update_fields=changed)
     audit.logged_update(
         Tracing.objects.filter(client=client, status=TracingStatus.OPEN),
         status=TracingStatus.CLOSED,
@@ -92,7 +92,7 @@ def viral_load_record(*, actor, client, sample_date, copies_per_ml) -> ViralLoad
         recorded_by=actor,
     )
     result.full_clean()
-    result.save()
+    audit.save(result)
     return result
 
 
@@ -123,14 +123,14 @@ def tracing_record_attempt(*, actor, tracing, method, outcome, note="") -> Traci
         raise Conflict(_("This tracing task is taken by someone else."))
     attempt = TracingAttempt(tracing=tracing, made_by=actor, method=method, outcome=outcome, note=note)
     attempt.full_clean()
-    attempt.save()
+    audit.save(attempt)
     tracing.claimed_by, tracing.claimed_at = actor, tracing.claimed_at or timezone.now()
     final_status = FINAL_TRACING_OUTCOMES.get(outcome)
     if final_status:
         tracing.status = TracingStatus.CLOSED
         tracing.closed_on = timezone.localdate(timezone=tracing.client.site.tzinfo)
         tracing.close_reason = outcome
-    tracing.save()
+    audit.save(tracing)
     if final_status and client_status_now(tracing.client) != final_status:
         # The finding is the dated outcome, as of the day it was recorded.
         client_status_change(

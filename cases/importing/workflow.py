@@ -78,7 +78,8 @@ def client_import_upload(*, actor, site, file_name, content, sheet="") -> Client
         raise ValidationError({"file": str(e)}) from None
     client_imports_expire()
     with audit.acting_as(actor):
-        return ClientImport.objects.create(
+        return audit.create(
+            ClientImport,
             site=site,
             created_by=actor,
             file_name=file_name[-200:],
@@ -132,7 +133,7 @@ def client_import_review(*, actor, client_import, mapping, skip_duplicates, cons
     locked.skip_duplicates = skip_duplicates
     locked.consent_date = consent_date
     with audit.acting_as(actor):
-        locked.save(update_fields=["mapping", "skip_duplicates", "consent_date"])
+        audit.save(locked, update_fields=["mapping", "skip_duplicates", "consent_date"])
     return locked
 
 
@@ -143,7 +144,7 @@ def client_import_discard(*, actor, client_import) -> ClientImport:
     locked.finished_at = timezone.now()
     locked.content = b""
     with audit.acting_as(actor):
-        locked.save(update_fields=["status", "finished_at", "content"])
+        audit.save(locked, update_fields=["status", "finished_at", "content"])
     return locked
 
 
@@ -222,7 +223,8 @@ def _finish(client_import, status, *, errors=(), warnings=(), created=(), skippe
     if status == ImportStatus.DONE:
         client_import.validated_rows = client_import.saved_rows = client_import.total_rows
     client_import.content = b""  # names, NIKs and HIV dates: not kept past the import
-    client_import.save(
+    audit.save(
+        client_import,
         update_fields=[
             "status",
             "finished_at",
@@ -235,7 +237,7 @@ def _finish(client_import, status, *, errors=(), warnings=(), created=(), skippe
             "validated_rows",
             "saved_rows",
             "content",
-        ]
+        ],
     )
     return client_import
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import audit
 from cases.models import Client, ClientStatus, ClientStatusEvent, OutcomeStatus
 from cases.selectors import ltfu_from
 
@@ -50,7 +51,7 @@ def client_status_change(*, actor, client, status, effective_date, reason) -> Cl
         client=client, status=status, effective_date=effective_date, reason=reason, recorded_by=actor
     )
     event.full_clean()
-    event.save()
+    audit.save(event)
     latest = _status_on(client, None)
     if latest == OutcomeStatus.ACTIVE:
         lost = client.next_refill_due is not None and ltfu_from(client.next_refill_due, client.site.ltfu_days) <= today
@@ -58,5 +59,5 @@ def client_status_change(*, actor, client, status, effective_date, reason) -> Cl
     else:
         client.status = latest
     client.version += 1
-    client.save(update_fields=["status", "version", "updated_at"])
+    audit.save(client, update_fields=["status", "version", "updated_at"])
     return event

@@ -48,9 +48,9 @@ def support_group_create(*, site, kind, name, coordinator=None) -> SupportGroup:
     group = SupportGroup(site=site, kind=kind, name=name, coordinator=coordinator)
     group.auth_group = Group.objects.create(name=f"support-group-{uuid.uuid4()}")
     group.full_clean()
-    group.save()
+    audit.save(group)
     if coordinator is not None and coordinator.role == Role.VOLUNTEER:
-        coordinator.groups.add(group.auth_group)
+        _join(coordinator, group)
     return group
 
 
@@ -59,9 +59,9 @@ def support_group_update(*, group, **fields) -> SupportGroup:
     for name, value in fields.items():
         setattr(group, name, value)
     group.full_clean()
-    group.save()
+    audit.save(group)
     if group.coordinator is not None and group.coordinator.role == Role.VOLUNTEER:
-        group.coordinator.groups.add(group.auth_group)
+        _join(group.coordinator, group)
     return group
 
 
@@ -86,10 +86,20 @@ def user_validate(*, actor, user, support_groups=()):
 
 def _set_support_groups(user, support_groups):
     """Membership is the support group's auth group: the volunteer's reach follows at once."""
-    keep = [g.auth_group_id for g in support_groups]
-    others = user.groups.exclude(support_group__isnull=True).exclude(pk__in=keep)
-    user.groups.remove(*others)
-    user.groups.add(*keep)
+    keep = {g.auth_group_id for g in support_groups}
+    others = list(user.groups.exclude(support_group__isnull=True).exclude(pk__in=keep))
+    missing = keep - set(user.groups.filter(pk__in=keep).values_list("pk", flat=True))
+    if others or missing:
+        with audit.m2m(user, "groups") as groups:
+            groups.remove(*others)
+            groups.add(*missing)
+
+
+def _join(volunteer, group):
+    """The group's coordinator is a member of it."""
+    if not volunteer.groups.filter(pk=group.auth_group_id).exists():
+        with audit.m2m(volunteer, "groups") as groups:
+            groups.add(group.auth_group)
 
 
 def _set_password(user, password):
@@ -109,7 +119,7 @@ def user_create(*, actor, username, password, role, site=None, facility=None, su
     user_validate(actor=actor, user=user, support_groups=support_groups)
     _set_password(user, password)
     user.full_clean(exclude=["password"])
-    user.save()
+    audit.save(user)
     _set_support_groups(user, support_groups)
     return user
 
@@ -128,7 +138,7 @@ def user_update(*, actor, user, password=None, support_groups=None, **fields) ->
     if password:
         _set_password(user, password)
     user.full_clean(exclude=["password"])
-    user.save()
+    audit.save(user)
     _set_support_groups(user, groups)
     return user
 
@@ -153,7 +163,7 @@ def client_codes_reserve(*, site, count) -> list[str]:
         counter = ClientCodeCounter.objects.select_for_update().get(site=site, year=year)
         first = counter.last_number + 1
         counter.last_number += count
-        counter.save(update_fields=["last_number"])
+        audit.save(counter, update_fields=["last_number"])
     return [f"{site.code}-{year}-{number:04d}" for number in range(first, first + count)]
 
 
@@ -305,8 +315,8 @@ def client_register(*, actor, support_groups=(), code=None, **fields) -> Client:
     client = client_check_new(actor=actor, support_groups=support_groups, **fields)
     client.code = code or client_codes_reserve(site=client.site, count=1)[0]
     client.full_clean()
-    client.save()
-    client.support_groups.set(support_groups)
+    audit.save(client)
+    audit.set_m2m(client, "support_groups", support_groups)
     _apply_assignment(client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor)
     _sync_group_grants(client)
     _flag_possible_duplicates(client)
@@ -388,9 +398,9 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
             raise ValidationError({"assigned_social_worker": _("Only a supervisor may reassign a client.")})
         _validate_assignees(client, client.assigned_social_worker, client.companion)
         _apply_assignment(client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor)
-    client.save()
+    audit.save(client)
     if support_groups is not None:
-        client.support_groups.set(support_groups)
+        audit.set_m2m(client, "support_groups", support_groups)
         _sync_group_grants(client)
     if {"full_name", "date_of_birth", "nik"} & fields.keys():
         _flag_possible_duplicates(client)
@@ -434,8 +444,8 @@ def client_move_to_site(*, actor, client, site, social_worker=None) -> Client:
     client.assigned_social_worker = social_worker
     client.companion = None
     client.version += 1
-    client.save()
-    client.support_groups.clear()
+    audit.save(client)
+    audit.set_m2m(client, "support_groups", [])
     if social_worker is not None:
         _grant_to_user(client, social_worker, GrantKind.ASSIGNMENT, granted_by=actor)
     _reach_changed(actor, client)
