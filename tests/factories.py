@@ -5,9 +5,23 @@ import datetime
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from cases import services
-from cases.models import Client, Facility, FacilityKind, GroupKind, Role, Sex, Site, SupportGroup, User
+from cases import outbox, services
+from cases.arv import services as arv_services
+from cases.models import (
+    Client,
+    Facility,
+    FacilityKind,
+    GroupKind,
+    Role,
+    Sex,
+    Site,
+    SupportGroup,
+    Tracing,
+    TracingStatus,
+    User,
+)
 
 PASSWORD = "Rahasia-uji-2026"
 
@@ -144,3 +158,19 @@ def xlsx_bytes(rows, *, headers=IMPORT_HEADERS, sheet="Klien", before=()):
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def lapse(client, *, actor, facility, days_ago=40, days_supplied=30):
+    """A refill of `client` picked up `days_ago` site days ago, then the reminder scan: with
+    the defaults, 10 days late, so the scan has opened a tracing (returned) and queued the
+    reminders."""
+    today = timezone.localdate(timezone=client.site.tzinfo)
+    arv_services.refill_record(
+        actor=actor,
+        client=client,
+        facility=facility,
+        pickup_date=today - datetime.timedelta(days=days_ago),
+        days_supplied=days_supplied,
+    )
+    outbox.run_all()
+    return Tracing.objects.filter(client=client, status=TracingStatus.OPEN).first()

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from cases import outbox, services
 from cases.arv import services as arv_services
-from cases.models import Notification, Tracing
+from cases.models import Notification
 from cases.outbox import delivery
-from tests.factories import make_client
+from tests.factories import lapse, make_client
 
 PERSONAS = [
     "admin_user",
@@ -179,16 +179,7 @@ def test_status_ltfu_reads_ltfu(as_user, worker, client_a, facility_a, superviso
 
 @pytest.fixture
 def tracing(client_a, worker, facility_a):
-    site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    arv_services.refill_record(
-        actor=worker,
-        client=client_a,
-        facility=facility_a,
-        pickup_date=site_today - datetime.timedelta(days=40),
-        days_supplied=30,
-    )
-    outbox.run_all()
-    return Tracing.objects.get(client=client_a)
+    return lapse(client_a, actor=worker, facility=facility_a)
 
 
 @pytest.mark.parametrize("who", PERSONAS)

@@ -9,13 +9,11 @@ from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import outbox
-from cases.arv import services as arv_services
-from cases.models import Refill, Tracing, TracingAttempt
+from cases.models import Refill, TracingAttempt
 from fieldsync.models import IdempotencyKey
 from fieldsync.services import purge_idempotency_keys
 from outreach.models import HomeVisit
-from tests.factories import UserFactory, make_client
+from tests.factories import UserFactory, lapse, make_client
 
 
 def visit_payload(client, **extra):
@@ -142,16 +140,7 @@ def test_refill_replay_records_once(as_user, worker, client_a, facility_a):
 
 @pytest.fixture
 def tracing(client_a, worker, facility_a):
-    site_today = timezone.localdate(timezone=client_a.site.tzinfo)
-    arv_services.refill_record(
-        actor=worker,
-        client=client_a,
-        facility=facility_a,
-        pickup_date=site_today - datetime.timedelta(days=40),
-        days_supplied=30,
-    )
-    outbox.run_all()
-    return Tracing.objects.get(client=client_a)
+    return lapse(client_a, actor=worker, facility=facility_a)
 
 
 def test_tracing_attempt_replay_records_once(as_user, worker, tracing):

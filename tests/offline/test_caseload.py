@@ -5,11 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases import outbox
-from cases.arv import services as arv_services
 from cases.models import AccessLog
 from outreach import services as outreach_services
-from tests.factories import make_client
+from tests.factories import lapse, make_client
 
 URL = "/api/v1/field/caseload/"
 CLIENT_FIELDS = {"id", "code", "nickname", "next_refill_due", "next_visit_date", "last_visit_date", "open_tracing"}
@@ -17,15 +15,7 @@ CLIENT_FIELDS = {"id", "code", "nickname", "next_refill_due", "next_visit_date",
 
 @pytest.fixture
 def late_with_tracing(client_a, worker, facility_a):
-    today = timezone.localdate(timezone=client_a.site.tzinfo)
-    arv_services.refill_record(
-        actor=worker,
-        client=client_a,
-        facility=facility_a,
-        pickup_date=today - datetime.timedelta(days=40),
-        days_supplied=30,
-    )
-    outbox.run_all()
+    lapse(client_a, actor=worker, facility=facility_a)
     return client_a
 
 

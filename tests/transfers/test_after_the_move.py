@@ -3,8 +3,6 @@ an open tracing it had claimed is free for the new site, open plan actions go to
 social worker, messages queued to the old site's people are not delivered, and a client who
 died, whose case closed or who withdrew consent while the request waited does not move."""
 
-import datetime
-
 import pytest
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from cases.models import AccessLog, Client, ClientStatus, Notification, Notifica
 from cases.outbox.delivery import notification_deliver
 from casework import services as casework_services
 from casework.models import Action
+from tests.factories import lapse
 from transfers import services
 from transfers.models import Transfer, TransferStatus
 
@@ -26,16 +25,7 @@ pytestmark = pytest.mark.django_db
 def late(sharing_client, worker, facility_a):
     """client_a, 40 days past a 30-day refill: a tracing open and claimed by its worker, and
     the refill reminders queued to the old site's people."""
-    today = timezone.localdate(timezone=sharing_client.site.tzinfo)
-    arv_services.refill_record(
-        actor=worker,
-        client=sharing_client,
-        facility=facility_a,
-        pickup_date=today - datetime.timedelta(days=40),
-        days_supplied=30,
-    )
-    outbox.run_all()
-    tracing = Tracing.objects.get(client=sharing_client)
+    tracing = lapse(sharing_client, actor=worker, facility=facility_a)
     arv_services.tracing_claim(actor=worker, tracing=tracing)
     return tracing
 
