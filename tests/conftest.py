@@ -54,8 +54,9 @@ def writes_serving_a_request_are_logged():
         if audit._current_request.get() is not None and audit.is_logged(model) and not audit.logging_write():
             missed.append(f"{how} {model._meta.label_lower} {instance.pk}")
 
-    def on_save(sender, instance, created, raw=False, **kwargs):
-        if not raw:
+    def on_save(sender, instance, created, raw=False, update_fields=None, **kwargs):
+        # Django's own note of a sign-in (User.last_login) is no one's edit of the account.
+        if not raw and set(update_fields or ()) != {"last_login"}:
             check(sender, instance, "created" if created else "saved")
 
     def on_delete(sender, instance, **kwargs):

@@ -182,6 +182,12 @@ class OrganisationViewSet(ReadCreateUpdateViewSet):
         self.check_manage()
         return super().update(request, *args, **kwargs)
 
+    def perform_create(self, serializer):
+        serializer.instance = services.organisation_record_create(serializer.Meta.model, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.organisation_record_update(serializer.instance, **serializer.validated_data)
+
 
 class SiteViewSet(OrganisationViewSet):
     serializer_class = SiteSerializer

@@ -44,6 +44,20 @@ OUT_OF_CARE_VALUES = {str(status) for status in OUT_OF_CARE}
 
 
 @transaction.atomic
+def organisation_record_create(model, **fields):
+    """A new site or facility, from an admin's form already validated (the API's serializer)."""
+    return audit.create(model, **fields)
+
+
+@transaction.atomic
+def organisation_record_update(record, **fields):
+    """Change a site or a facility, from an admin's form already validated."""
+    for name, value in fields.items():
+        setattr(record, name, value)
+    return audit.save(record)
+
+
+@transaction.atomic
 def support_group_create(*, site, kind, name, coordinator=None) -> SupportGroup:
     group = SupportGroup(site=site, kind=kind, name=name, coordinator=coordinator)
     group.auth_group = Group.objects.create(name=f"support-group-{uuid.uuid4()}")
