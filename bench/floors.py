@@ -184,58 +184,118 @@ def local_iso(column):
     )
 
 
+# Programmes a user sees (empowerment.access.programmes_visible_to): enrolments and sessions.
+PROGRAMME_SCOPE = {
+    "admin": "TRUE",
+    "supervisor": "pr.site_id = %(site)s",
+    "social_worker": "pr.site_id = %(site)s",
+    "volunteer": "pr.site_id = %(site)s AND pr.support_group_id IN (SELECT sg.id FROM cases_supportgroup sg "
+    "JOIN cases_user_groups ug ON ug.group_id = sg.auth_group_id WHERE ug.user_id = %(user)s)",
+}
+# Who reads what of the case-management cycle (casework.access): assessments, reviews and
+# closures staff only; plans and actions volunteers too.
+CASEWORK_READERS = ("admin", "supervisor", "social_worker")
+PLAN_READERS = ("admin", "supervisor", "social_worker", "volunteer")
+
+# type → (table and joins of `d`, the JSON fields of one event)
 _TIMELINE_DETAILS = {
-    "status": ("cases_clientstatusevent", "'effective_date', d.effective_date, 'status', d.status, "
+    "status": ("cases_clientstatusevent d", "'effective_date', d.effective_date, 'status', d.status, "
                "'reason', d.reason, 'recorded_by', d.recorded_by_id"),
-    "refill": ("cases_refill", "'pickup_date', d.pickup_date, 'days_supplied', d.days_supplied, "
+    "refill": ("cases_refill d", "'pickup_date', d.pickup_date, 'days_supplied', d.days_supplied, "
                "'next_due', d.next_due, 'facility', d.facility_id, 'missed_doses', d.missed_doses, "
                "'returned_to_treatment', d.returned_to_treatment"),
-    "viral_load": ("cases_viralload", "'sample_date', d.sample_date, 'copies_per_ml', d.copies_per_ml, "
+    "viral_load": ("cases_viralload d", "'sample_date', d.sample_date, 'copies_per_ml', d.copies_per_ml, "
                    "'suppressed', d.suppressed"),
-    "visit": ("outreach_homevisit", f"'visited_at', {iso('d.visited_at')}, 'kind', d.kind, 'visitor', d.visitor_id, "
-              "'missed_doses_7d', d.missed_doses_7d, 'next_visit_date', d.next_visit_date"),
-    "service": ("outreach_servicerecord", "'date', d.date, 'service', d.service, 'amount', d.amount, "
+    "visit": ("outreach_homevisit d", f"'visited_at', {iso('d.visited_at')}, 'kind', d.kind, "
+              "'visitor', d.visitor_id, 'missed_doses_7d', d.missed_doses_7d, 'next_visit_date', d.next_visit_date"),
+    "service": ("outreach_servicerecord d", "'date', d.date, 'service', d.service, 'amount', d.amount, "
                 "'provider', d.provider_id"),
-    "meeting": ("outreach_meeting", "'date', d.date, 'topic', d.topic, 'support_group', d.support_group_id"),
-    "incident": ("outreach_incident", f"'reported_at', {iso('d.reported_at')}, 'kind', d.kind, "
+    "meeting": ("outreach_meeting d", "'date', d.date, 'topic', d.topic, 'support_group', d.support_group_id"),
+    "incident": ("outreach_incident d", f"'reported_at', {iso('d.reported_at')}, 'kind', d.kind, "
                  "'urgency', d.urgency, 'status', d.status"),
-    "referral": ("referrals_referral", f"'created_at', {iso('d.created_at')}, 'service', d.service, "
+    "referral": ("referrals_referral d", f"'created_at', {iso('d.created_at')}, 'service', d.service, "
                  "'to_facility', d.to_facility_id, 'status', d.status, 'urgency', d.urgency"),
+    "enrolment": ("empowerment_enrolment d JOIN empowerment_programme pr ON pr.id = d.programme_id",
+                  "'enrolled_on', d.enrolled_on, 'programme', d.programme_id, 'programme_name', pr.name, "
+                  "'programme_kind', pr.kind, 'outcome', d.outcome, 'outcome_on', d.outcome_on"),
+    "session": ("empowerment_programmesession d JOIN empowerment_programme pr ON pr.id = d.programme_id",
+                "'date', d.date, 'topic', d.topic, 'programme', d.programme_id, 'programme_name', pr.name"),
+    "transfer": ("transfers_transfer d JOIN cases_site fs ON fs.id = d.from_site_id "
+                 "JOIN cases_site ts ON ts.id = d.to_site_id",
+                 f"'requested_at', {iso('d.requested_at')}, 'status', d.status, 'from_site_code', fs.code, "
+                 "'to_site_code', ts.code, 'accepted_on', d.accepted_on, 'reason', d.reason"),
+    "assessment": ("casework_assessment d", "'assessed_on', d.assessed_on, 'kind', d.kind, 'assessor', d.assessor_id"),
+    "plan": ("casework_plan d", "'started_on', d.started_on, 'ended_on', d.ended_on, 'created_by', d.created_by_id"),
+    "action": ("casework_action d JOIN casework_goal g ON g.id = d.goal_id",
+               "'due_date', d.due_date, 'description', d.description, 'owner', d.owner_id, 'status', d.status, "
+               "'done_on', d.done_on, 'goal_domain', g.domain"),
+    "review": ("casework_review d", f"'created_at', {iso('d.created_at')}, 'assessment', d.assessment_id, "
+               f"'reviewed_by', d.reviewed_by_id, 'signed_off_by', d.signed_off_by_id, "
+               f"'signed_off_at', {iso('d.signed_off_at')}"),
+    "closure": ("casework_clientclosure d", "'closed_on', d.closed_on, 'reason', d.reason, 'note', d.note, "
+                "'reopened_on', d.reopened_on"),
 }  # fmt: skip
 
 
 def timeline(role, *, limit):
-    """GET clients/{id}/timeline/: count, next and the newest page of every record type."""
-    details = " ".join(
-        f"WHEN '{kind}' THEN (SELECT json_build_object('type', '{kind}', 'id', d.id, 'at', {iso('e.at')}, {fields}) "
-        f"FROM {table} d WHERE d.id = e.id)"
-        for kind, (table, fields) in _TIMELINE_DETAILS.items()
-    )
+    """GET clients/{id}/timeline/: count, next and the newest page of every record type the
+    role reads (reports.timeline: every type of SPEC §8's timeline, each scoped by its policy)."""
     records = "IN (SELECT id FROM visible)"
+    sources = {
+        "refill": f"SELECT 'refill'::text AS type, r.id, r.pickup_date::timestamptz AS at "
+        f"FROM cases_refill r WHERE r.client_id {records}",
+        "viral_load": f"SELECT 'viral_load', x.id, x.sample_date::timestamptz FROM cases_viralload x "
+        f"WHERE x.client_id {records}",
+        "status": f"SELECT 'status', st.id, st.effective_date::timestamptz FROM cases_clientstatusevent st "
+        f"WHERE st.client_id {records}",
+        "visit": f"SELECT 'visit', h.id, h.visited_at FROM outreach_homevisit h WHERE h.client_id {records}",
+        "service": f"SELECT 'service', s.id, s.date::timestamptz FROM outreach_servicerecord s "
+        f"WHERE s.client_id {records}",
+        "meeting": "SELECT 'meeting', m.id, m.date::timestamptz FROM outreach_meeting m "
+        "JOIN outreach_meeting_attendees a ON a.meeting_id = m.id "
+        f"WHERE a.client_id = %(client)s AND {MEETING_SCOPE[role]}",
+        "incident": "SELECT 'incident', i.id, i.reported_at FROM outreach_incident i "
+        f"WHERE i.client_id = %(client)s AND {INCIDENT_SCOPE[role]}",
+        "referral": "SELECT 'referral', f.id, f.created_at FROM referrals_referral f "
+        f"WHERE f.client_id = %(client)s AND {REFERRAL_SCOPE[role]}",
+        "enrolment": "SELECT 'enrolment', e.id, e.enrolled_on::timestamptz FROM empowerment_enrolment e "
+        f"JOIN empowerment_programme pr ON pr.id = e.programme_id WHERE e.client_id {records} "
+        f"AND {PROGRAMME_SCOPE[role]}",
+        "session": "SELECT 'session', ps.id, ps.date::timestamptz FROM empowerment_programmesession ps "
+        "JOIN empowerment_attendance pa ON pa.session_id = ps.id "
+        "JOIN empowerment_programme pr ON pr.id = ps.programme_id "
+        f"WHERE pa.client_id = %(client)s AND {PROGRAMME_SCOPE[role]}",
+        "transfer": f"SELECT 'transfer', tr.id, tr.requested_at FROM transfers_transfer tr "
+        f"WHERE tr.client_id {records}",
+        "assessment": f"SELECT 'assessment', aa.id, aa.assessed_on::timestamptz FROM casework_assessment aa "
+        f"WHERE aa.client_id {records}",
+        "plan": f"SELECT 'plan', pl.id, pl.started_on::timestamptz FROM casework_plan pl WHERE pl.client_id {records}",
+        "action": f"SELECT 'action', ac.id, ac.due_date::timestamptz FROM casework_action ac "
+        f"WHERE ac.client_id {records}",
+        "review": f"SELECT 'review', rv.id, rv.created_at FROM casework_review rv WHERE rv.client_id {records}",
+        "closure": f"SELECT 'closure', cl.id, cl.closed_on::timestamptz FROM casework_clientclosure cl "
+        f"WHERE cl.client_id {records}",
+    }
+    kinds = [
+        kind
+        for kind in sources
+        if (kind not in ("assessment", "review", "closure") or role in CASEWORK_READERS)
+        and (kind not in ("plan", "action") or role in PLAN_READERS)
+    ]
+    details = " ".join(
+        f"WHEN '{kind}' THEN (SELECT json_build_object('type', '{kind}', 'id', d.id, 'at', {iso('e.at')}, "
+        f"{_TIMELINE_DETAILS[kind][1]}) FROM {_TIMELINE_DETAILS[kind][0]} WHERE d.id = e.id)"
+        for kind in kinds
+    )
+    union = " UNION ALL ".join(sources[kind] for kind in kinds)
     sql = f"""
         WITH visible AS (SELECT c.id FROM cases_client c WHERE c.id = %(client)s AND {CLIENT_SCOPE[role]}),
-             logged AS (INSERT INTO cases_accesslog (at, user_id, action, object_type, object_id, client_id,
+             logged AS (INSERT INTO cases_accesslog (at, user_id, action, kind, object_type, object_id, client_id,
                                                      fields, ip, reason)
-                        SELECT now(), %(user)s, 'read', 'cases.client.timeline', v.id::text, v.id, '[]', %(ip)s, ''
+                        SELECT now(), %(user)s, 'read', 'detail', 'cases.client.timeline', v.id::text, v.id, '[]',
+                               %(ip)s, ''
                           FROM visible v),
-             ev AS (
-                SELECT 'refill'::text AS type, r.id, r.pickup_date::timestamptz AS at
-                  FROM cases_refill r WHERE r.client_id {records}
-                UNION ALL SELECT 'viral_load', x.id, x.sample_date::timestamptz
-                  FROM cases_viralload x WHERE x.client_id {records}
-                UNION ALL SELECT 'status', st.id, st.effective_date::timestamptz
-                  FROM cases_clientstatusevent st WHERE st.client_id {records}
-                UNION ALL SELECT 'visit', h.id, h.visited_at FROM outreach_homevisit h WHERE h.client_id {records}
-                UNION ALL SELECT 'service', s.id, s.date::timestamptz
-                  FROM outreach_servicerecord s WHERE s.client_id {records}
-                UNION ALL SELECT 'meeting', m.id, m.date::timestamptz
-                  FROM outreach_meeting m JOIN outreach_meeting_attendees a ON a.meeting_id = m.id
-                 WHERE a.client_id = %(client)s AND {MEETING_SCOPE[role]}
-                UNION ALL SELECT 'incident', i.id, i.reported_at
-                  FROM outreach_incident i WHERE i.client_id = %(client)s AND {INCIDENT_SCOPE[role]}
-                UNION ALL SELECT 'referral', f.id, f.created_at
-                  FROM referrals_referral f WHERE f.client_id = %(client)s AND {REFERRAL_SCOPE[role]}
-             ),
+             ev AS ({union}),
              e AS (SELECT * FROM ev ORDER BY at DESC, type, id DESC LIMIT %(limit)s)
         SELECT json_build_object(
             'count', counted.n,
