@@ -1,19 +1,21 @@
 """A client's timeline: everything that happened to one client, across the apps, in one
 time-ordered, paginated list (SPEC §8 `clients/{id}/timeline/`).
 
-One statement answers a page: a UNION ALL over every source the user may see, each row its
-type, id, time and the fields of its record as a JSON object, counted by a window over the
-whole union, sorted and cut to the page. One query, whatever the types and the events.
+One statement answers a page: the client's reach (`cases.access.clients_visible_to`, the
+rule of `client_for_user`) gates a UNION ALL over every source the user may see, each row
+its type, id, time and the fields of its record as a JSON object, counted by a window over
+the whole union, sorted and cut to the page. One query, whatever the types and the events
+(a second only when no row comes back: an empty timeline, or a page past the end).
 
-The client is one the user may read (`cases.access.client_for_user`, asked once by the
-caller), so no source re-derives client reach: a source whose rule is "the records of a
-client in reach" is every record of this client. Only the rules that look at something
-else than the client are applied, from the policy modules: which meetings, incidents and
-programmes the user sees, and whether the user's role reads the case-management cycle at
-all. Each source's SQL depends on the models alone: the ORM compiles it once per process,
-and the policy's querysets are compiled per request. PostgreSQL's work is then mostly
-parsing and planning the statement (well under a millisecond to run it for a client of
-the bench's); Python's is the policy's querysets and building the events.
+Within reach no source re-derives it: a source whose rule is "the records of a client in
+reach" is every record of this client. Only the rules that look at more than the client are
+applied, from the policy modules: which meetings, incidents and programmes the user sees,
+and whether the user's role reads the case-management cycle at all
+(tests/reports/test_timeline_kinds.py holds the result to the policy modules' querysets).
+Each source's SQL depends on the models alone: the ORM compiles it once per process; the
+policy's querysets are compiled per request. PostgreSQL's work is then mostly parsing and
+planning the statement (running it takes well under a millisecond for a client of the
+bench's); Python's, the policy's querysets and building the events.
 """
 
 import datetime
@@ -238,7 +240,11 @@ def client_timeline(user, client, *, offset, limit):
         if rows:
             total = rows[0][-1]
         else:  # no event, or past the end: no row tells whether the client is in reach, nor the count
-            cursor.execute(f"{with_}SELECT EXISTS (SELECT FROM reach), (SELECT count(*) FROM ({union}) AS t)", params)
+            cursor.execute(
+                f"{with_}SELECT EXISTS (SELECT FROM reach), "
+                f"(SELECT count(*) FROM ({union}) AS t WHERE EXISTS (SELECT FROM reach))",
+                params,
+            )
             in_reach, total = cursor.fetchone()
             if not in_reach:
                 return None
