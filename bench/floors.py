@@ -184,65 +184,104 @@ def local_iso(column):
     )
 
 
-_TIMELINE_DETAILS = {
-    "status": ("cases_clientstatusevent", "'effective_date', d.effective_date, 'status', d.status, "
-               "'reason', d.reason, 'recorded_by', d.recorded_by_id"),
-    "refill": ("cases_refill", "'pickup_date', d.pickup_date, 'days_supplied', d.days_supplied, "
-               "'next_due', d.next_due, 'facility', d.facility_id, 'missed_doses', d.missed_doses, "
-               "'returned_to_treatment', d.returned_to_treatment"),
-    "viral_load": ("cases_viralload", "'sample_date', d.sample_date, 'copies_per_ml', d.copies_per_ml, "
-                   "'suppressed', d.suppressed"),
-    "visit": ("outreach_homevisit", f"'visited_at', {iso('d.visited_at')}, 'kind', d.kind, 'visitor', d.visitor_id, "
-              "'missed_doses_7d', d.missed_doses_7d, 'next_visit_date', d.next_visit_date"),
-    "service": ("outreach_servicerecord", "'date', d.date, 'service', d.service, 'amount', d.amount, "
-                "'provider', d.provider_id"),
-    "meeting": ("outreach_meeting", "'date', d.date, 'topic', d.topic, 'support_group', d.support_group_id"),
-    "incident": ("outreach_incident", f"'reported_at', {iso('d.reported_at')}, 'kind', d.kind, "
-                 "'urgency', d.urgency, 'status', d.status"),
-    "referral": ("referrals_referral", f"'created_at', {iso('d.created_at')}, 'service', d.service, "
-                 "'to_facility', d.to_facility_id, 'status', d.status, 'urgency', d.urgency"),
-}  # fmt: skip
+# Programmes a user sees (empowerment.access.programmes_visible_to): enrolments and sessions.
+PROGRAMME_SCOPE = {
+    "admin": "TRUE",
+    "supervisor": "pr.site_id = %(site)s",
+    "social_worker": "pr.site_id = %(site)s",
+    "volunteer": "pr.site_id = %(site)s AND pr.support_group_id IN (SELECT sg.id FROM cases_supportgroup sg "
+    "JOIN cases_user_groups ug ON ug.group_id = sg.auth_group_id WHERE ug.user_id = %(user)s)",
+}
+# Who reads what of the case-management cycle (casework.access): assessments, reviews and
+# closures staff only; plans and actions volunteers too.
+CASEWORK_READERS = ("admin", "supervisor", "social_worker")
+PLAN_READERS = ("admin", "supervisor", "social_worker", "volunteer")
 
 
 def timeline(role, *, limit):
-    """GET clients/{id}/timeline/: count, next and the newest page of every record type."""
-    details = " ".join(
-        f"WHEN '{kind}' THEN (SELECT json_build_object('type', '{kind}', 'id', d.id, 'at', {iso('e.at')}, {fields}) "
-        f"FROM {table} d WHERE d.id = e.id)"
-        for kind, (table, fields) in _TIMELINE_DETAILS.items()
-    )
+    """GET clients/{id}/timeline/: count, next and the newest page of every record type the
+    role reads (reports.timeline: the sixteen types of the timeline, each scoped by its
+    policy). Each row carries its event's JSON, built as the union is read (cheaper to plan
+    than one subquery per type for the page's rows)."""
     records = "IN (SELECT id FROM visible)"
+    # type → (time, FROM and joins, WHERE, the event's fields); `d` is the record.
+    sources = {
+        "refill": ("d.pickup_date", "cases_refill d", f"d.client_id {records}",
+                   "'pickup_date', d.pickup_date, 'days_supplied', d.days_supplied, 'next_due', d.next_due, "
+                   "'facility', d.facility_id, 'missed_doses', d.missed_doses, "
+                   "'returned_to_treatment', d.returned_to_treatment"),
+        "viral_load": ("d.sample_date", "cases_viralload d", f"d.client_id {records}",
+                       "'sample_date', d.sample_date, 'copies_per_ml', d.copies_per_ml, 'suppressed', d.suppressed"),
+        "status": ("d.effective_date", "cases_clientstatusevent d", f"d.client_id {records}",
+                   "'effective_date', d.effective_date, 'status', d.status, 'reason', d.reason, "
+                   "'recorded_by', d.recorded_by_id"),
+        "visit": ("d.visited_at", "outreach_homevisit d", f"d.client_id {records}",
+                  f"'visited_at', {iso('d.visited_at')}, 'kind', d.kind, 'visitor', d.visitor_id, "
+                  "'missed_doses_7d', d.missed_doses_7d, 'next_visit_date', d.next_visit_date"),
+        "service": ("d.date", "outreach_servicerecord d", f"d.client_id {records}",
+                    "'date', d.date, 'service', d.service, 'amount', d.amount, 'provider', d.provider_id"),
+        "meeting": ("m.date", "outreach_meeting m JOIN outreach_meeting_attendees a ON a.meeting_id = m.id",
+                    f"a.client_id = %(client)s AND {MEETING_SCOPE[role]}",
+                    "'date', m.date, 'topic', m.topic, 'support_group', m.support_group_id"),
+        "incident": ("i.reported_at", "outreach_incident i", f"i.client_id = %(client)s AND {INCIDENT_SCOPE[role]}",
+                     f"'reported_at', {iso('i.reported_at')}, 'kind', i.kind, 'urgency', i.urgency, "
+                     "'status', i.status"),
+        "referral": ("f.created_at", "referrals_referral f", f"f.client_id = %(client)s AND {REFERRAL_SCOPE[role]}",
+                     f"'created_at', {iso('f.created_at')}, 'service', f.service, 'to_facility', f.to_facility_id, "
+                     "'status', f.status, 'urgency', f.urgency"),
+        "enrolment": ("d.enrolled_on",
+                      "empowerment_enrolment d JOIN empowerment_programme pr ON pr.id = d.programme_id",
+                      f"d.client_id {records} AND {PROGRAMME_SCOPE[role]}",
+                      "'enrolled_on', d.enrolled_on, 'programme', d.programme_id, 'programme_name', pr.name, "
+                      "'programme_kind', pr.kind, 'outcome', d.outcome, 'outcome_on', d.outcome_on"),
+        "session": ("d.date", "empowerment_programmesession d JOIN empowerment_attendance pa ON pa.session_id = d.id "
+                    "JOIN empowerment_programme pr ON pr.id = d.programme_id",
+                    f"pa.client_id = %(client)s AND {PROGRAMME_SCOPE[role]}",
+                    "'date', d.date, 'topic', d.topic, 'programme', d.programme_id, 'programme_name', pr.name"),
+        "transfer": ("d.requested_at", "transfers_transfer d JOIN cases_site fs ON fs.id = d.from_site_id "
+                     "JOIN cases_site ts ON ts.id = d.to_site_id", f"d.client_id {records}",
+                     f"'requested_at', {iso('d.requested_at')}, 'status', d.status, 'from_site_code', fs.code, "
+                     "'to_site_code', ts.code, 'accepted_on', d.accepted_on, 'reason', d.reason"),
+        "assessment": ("d.assessed_on", "casework_assessment d", f"d.client_id {records}",
+                       "'assessed_on', d.assessed_on, 'kind', d.kind, 'assessor', d.assessor_id"),
+        "plan": ("d.started_on", "casework_plan d", f"d.client_id {records}",
+                 "'started_on', d.started_on, 'ended_on', d.ended_on, 'created_by', d.created_by_id"),
+        "action": ("d.due_date", "casework_action d JOIN casework_goal g ON g.id = d.goal_id", f"d.client_id {records}",
+                   "'due_date', d.due_date, 'description', d.description, 'owner', d.owner_id, 'status', d.status, "
+                   "'done_on', d.done_on, 'goal_domain', g.domain"),
+        "review": ("d.created_at", "casework_review d", f"d.client_id {records}",
+                   f"'created_at', {iso('d.created_at')}, 'assessment', d.assessment_id, "
+                   f"'reviewed_by', d.reviewed_by_id, 'signed_off_by', d.signed_off_by_id, "
+                   f"'signed_off_at', {iso('d.signed_off_at')}"),
+        "closure": ("d.closed_on", "casework_clientclosure d", f"d.client_id {records}",
+                    "'closed_on', d.closed_on, 'reason', d.reason, 'note', d.note, 'reopened_on', d.reopened_on"),
+    }  # fmt: skip
+    kinds = [
+        kind
+        for kind in sources
+        if (kind not in ("assessment", "review", "closure") or role in CASEWORK_READERS)
+        and (kind not in ("plan", "action") or role in PLAN_READERS)
+    ]
+    union = " UNION ALL ".join(
+        f"SELECT '{kind}'::text AS type, {at.split('.')[0]}.id, {at}::timestamptz AS at, "
+        f"json_build_object('type', '{kind}', 'id', {at.split('.')[0]}.id, 'at', {iso(f'{at}::timestamptz')}, "
+        f"{fields}) AS event FROM {from_} WHERE {where}"
+        for kind, (at, from_, where, fields) in ((kind, sources[kind]) for kind in kinds)
+    )
     sql = f"""
         WITH visible AS (SELECT c.id FROM cases_client c WHERE c.id = %(client)s AND {CLIENT_SCOPE[role]}),
-             logged AS (INSERT INTO cases_accesslog (at, user_id, action, object_type, object_id, client_id,
+             logged AS (INSERT INTO cases_accesslog (at, user_id, action, kind, object_type, object_id, client_id,
                                                      fields, ip, reason)
-                        SELECT now(), %(user)s, 'read', 'cases.client.timeline', v.id::text, v.id, '[]', %(ip)s, ''
+                        SELECT now(), %(user)s, 'read', 'detail', 'cases.client.timeline', v.id::text, v.id, '[]',
+                               %(ip)s, ''
                           FROM visible v),
-             ev AS (
-                SELECT 'refill'::text AS type, r.id, r.pickup_date::timestamptz AS at
-                  FROM cases_refill r WHERE r.client_id {records}
-                UNION ALL SELECT 'viral_load', x.id, x.sample_date::timestamptz
-                  FROM cases_viralload x WHERE x.client_id {records}
-                UNION ALL SELECT 'status', st.id, st.effective_date::timestamptz
-                  FROM cases_clientstatusevent st WHERE st.client_id {records}
-                UNION ALL SELECT 'visit', h.id, h.visited_at FROM outreach_homevisit h WHERE h.client_id {records}
-                UNION ALL SELECT 'service', s.id, s.date::timestamptz
-                  FROM outreach_servicerecord s WHERE s.client_id {records}
-                UNION ALL SELECT 'meeting', m.id, m.date::timestamptz
-                  FROM outreach_meeting m JOIN outreach_meeting_attendees a ON a.meeting_id = m.id
-                 WHERE a.client_id = %(client)s AND {MEETING_SCOPE[role]}
-                UNION ALL SELECT 'incident', i.id, i.reported_at
-                  FROM outreach_incident i WHERE i.client_id = %(client)s AND {INCIDENT_SCOPE[role]}
-                UNION ALL SELECT 'referral', f.id, f.created_at
-                  FROM referrals_referral f WHERE f.client_id = %(client)s AND {REFERRAL_SCOPE[role]}
-             ),
+             ev AS ({union}),
              e AS (SELECT * FROM ev ORDER BY at DESC, type, id DESC LIMIT %(limit)s)
         SELECT json_build_object(
             'count', counted.n,
             'next', CASE WHEN counted.n > %(limit)s THEN %(next)s::text END,
             'previous', NULL,
-            'results', coalesce((SELECT json_agg(CASE e.type {details} END ORDER BY e.at DESC, e.type, e.id DESC)
-                                   FROM e), '[]'::json)
+            'results', coalesce((SELECT json_agg(e.event ORDER BY e.at DESC, e.type, e.id DESC) FROM e), '[]'::json)
         )::text
         FROM (SELECT count(*) AS n FROM ev) counted, visible"""
     return sql, {"limit": limit}
