@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 
 from cases import access as cases_access
 from cases import services as case_services
+from cases.arv import services as arv_services
 from cases.models import AccessLog, ClientStatusEvent, Refill, ViralLoad
 from casework import access as casework_access
 from casework import services as casework_services
@@ -46,10 +47,10 @@ def every_kind(client_a, worker, supervisor, volunteer, facility_a, site_a, site
     client = client_a
     day = datetime.timedelta(days=1)
     d = today(client)
-    case_services.refill_record(
+    arv_services.refill_record(
         actor=worker, client=client, facility=facility_a, pickup_date=d - 40 * day, days_supplied=30
     )
-    case_services.viral_load_record(actor=worker, client=client, sample_date=d - 39 * day, copies_per_ml=40)
+    arv_services.viral_load_record(actor=worker, client=client, sample_date=d - 39 * day, copies_per_ml=40)
     outreach_services.visit_record(actor=worker, client=client, kind="home_visit", visited_at=timezone.now() - 38 * day)
     outreach_services.service_record(actor=worker, client=client, service="counselling", date=d - 37 * day)
     outreach_services.service_record(
@@ -203,7 +204,7 @@ def test_pages_past_the_end_and_an_empty_timeline(
     with django_assert_num_queries(3):
         body = api.get(url).json()
     assert body == {"count": 0, "next": None, "previous": None, "results": []}
-    case_services.viral_load_record(actor=worker, client=client_a, sample_date=today(client_a), copies_per_ml=40)
+    arv_services.viral_load_record(actor=worker, client=client_a, sample_date=today(client_a), copies_per_ml=40)
     assert api.get(url).json()["count"] == 1
     assert api.get(f"{url}?page=2").status_code == 404
 
