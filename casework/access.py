@@ -30,9 +30,14 @@ def may_write_casework_at_all(user) -> bool:
     return cases_access.role_of(user) in STAFF_ROLES
 
 
+def may_read_casework_at_all(user) -> bool:
+    """Assessments, reviews, closures and social protection: staff only, never volunteers."""
+    return cases_access.role_of(user) in STAFF_ROLES
+
+
 def clients_casework_readable_by(user) -> QuerySet:
     """Clients whose assessments, reviews, closures and social protection `user` reads."""
-    if cases_access.role_of(user) not in STAFF_ROLES:
+    if not may_read_casework_at_all(user):
         return cases_access.clients_visible_to(user).none()
     return cases_access.clients_visible_to(user)
 

@@ -135,7 +135,7 @@ def _visible(user):
     kinds = [*CLIENT_RECORDS, *RESTRICTED]
     # clients_casework_readable_by is the user's whole reach for these roles and none for
     # the others; clients_plans_readable_by likewise, for may_read_plans_at_all.
-    if cases_access.role_of(user) in casework_access.STAFF_ROLES:
+    if casework_access.may_read_casework_at_all(user):
         kinds += CASEWORK_RECORDS
     if casework_access.may_read_plans_at_all(user):
         kinds += PLAN_RECORDS
