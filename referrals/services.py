@@ -11,7 +11,7 @@ import uuid
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from cases import access as cases_access
 from cases import audit
 from cases.exceptions import Conflict
-from cases.models import AccessAction, Client, FacilityKind, Role, User
+from cases.models import Client, FacilityKind, Role, User
 
 from . import access
 from .models import (
@@ -72,11 +72,12 @@ def facility_team_for(facility) -> FacilityTeam:
     team = FacilityTeam.objects.filter(facility=facility).first()
     if team is None:
         group = Group.objects.create(name=f"facility-team-{uuid.uuid4()}")
-        team, created = FacilityTeam.objects.get_or_create(facility=facility, defaults={"auth_group": group})
-        if created:
-            audit.log_access(action=AccessAction.CREATE, instance=team)
-        else:
+        try:
+            with transaction.atomic():
+                team = audit.create(FacilityTeam, facility=facility, auth_group=group)
+        except IntegrityError:  # another send made it in the same instant
             group.delete()
+            team = FacilityTeam.objects.get(facility=facility)
     return team
 
 
