@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from cases import access as cases_access
 from cases import audit
 from cases.api.base import BaseViewSet, ReadCreateUpdateViewSet, ReadCreateViewSet, ReadViewSet
-from cases.api.filters import IdFilter
+from cases.api.filters import IdFilter, TrueFalseFilter
 from cases.api.serializers import RefuseUnwritableMixin
 from cases.models import Client, ClosureReason
 from empowerment import access as empowerment_access
@@ -202,7 +202,7 @@ class PlanSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
 
 
 class PlanFilter(ClientFilter):
-    current = django_filters.BooleanFilter(field_name="ended_on", lookup_expr="isnull", label="Current plans only")
+    current = TrueFalseFilter(field_name="ended_on", lookup_expr="isnull", label="Current plans only")
 
 
 def _actions_prefetch():
@@ -328,9 +328,7 @@ class ReviewSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
 
 
 class ReviewFilter(ClientFilter):
-    awaiting_sign_off = django_filters.BooleanFilter(
-        field_name="signed_off_at", lookup_expr="isnull", label="Not yet signed off"
-    )
+    awaiting_sign_off = TrueFalseFilter(field_name="signed_off_at", lookup_expr="isnull", label="Not yet signed off")
 
 
 class ReviewViewSet(LoggedReadsMixin, ReadCreateViewSet):
@@ -406,6 +404,9 @@ class ClosureViewSet(LoggedReadsMixin, ReadViewSet):
 class SocialProtectionSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     bpjs_membership = serializers.ChoiceField(choices=BpjsMembership.choices, required=False, allow_blank=True)
     version = serializers.IntegerField(required=False, min_value=0)
+    # Nobody yet, before anything is recorded (the empty record with `version` 0).
+    updated_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = SocialProtection

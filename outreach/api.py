@@ -284,6 +284,12 @@ class IncidentActionSerializer(serializers.Serializer):
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=4000)
 
 
+class IncidentCancelSerializer(IncidentActionSerializer):
+    """A cancellation says why: `reason` is required and not blank."""
+
+    reason = serializers.CharField(max_length=2000)
+
+
 class IncidentFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=IncidentStatus.choices)
     urgency = django_filters.ChoiceFilter(choices=Incident._meta.get_field("urgency").choices)
@@ -328,11 +334,11 @@ class IncidentViewSet(ListRetrieveCreateUpdate):
         incident = services.incident_update(actor=request.user, incident=incident, **serializer.validated_data)
         return Response(self.get_serializer(self._reread(incident)).data)
 
-    def _move(self, request, pk, action_name):
+    def _move(self, request, pk, action_name, body_class=IncidentActionSerializer):
         incident = self.get_object()
         if not access.may_move_incident(request.user, incident):
             raise PermissionDenied
-        body = IncidentActionSerializer(data=request.data)
+        body = body_class(data=request.data)
         body.is_valid(raise_exception=True)
         incident = services.incident_transition(
             actor=request.user, incident=incident, action=action_name, **body.validated_data
@@ -364,8 +370,8 @@ class IncidentViewSet(ListRetrieveCreateUpdate):
     def close(self, request, pk=None):
         return self._move(request, pk, "close")
 
-    @extend_schema(request=IncidentActionSerializer, responses=IncidentSerializer)
+    @extend_schema(request=IncidentCancelSerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel with a `reason` (any open state)."""
-        return self._move(request, pk, "cancel")
+        return self._move(request, pk, "cancel", IncidentCancelSerializer)

@@ -138,6 +138,20 @@ class IndicatorClientsQuery(ReportQuery):
     part = serializers.ChoiceField(choices=["numerator", "denominator"], default="numerator")
 
 
+class PageQuery(serializers.Serializer):
+    """The paging parameters, as cases.api.pagination.Pagination reads them (for the schema)."""
+
+    page = serializers.IntegerField(required=False, min_value=1, max_value=10**9)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=Pagination.max_page_size)
+
+
+class IndicatorClientPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = IndicatorClientSerializer(many=True)
+
+
 class ReportView(APIView):
     """A report for the caller's reach (reports.access), narrowed by the query's filters."""
 
@@ -161,7 +175,13 @@ class ReportView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         renderer = getattr(request, "accepted_renderer", None)
-        if renderer is not None and renderer.format in ("csv", "xlsx") and response.status_code == 200:
+        # Only a GET has a scope (an OPTIONS answers 200 too).
+        if (
+            renderer is not None
+            and renderer.format in ("csv", "xlsx")
+            and response.status_code == 200
+            and request.method == "GET"
+        ):
             scope = self.scope
             site = scope.site.code if scope.site else "all"
             filename = f"{self.name}-{site}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.{renderer.format}"
@@ -314,8 +334,8 @@ class IndicatorClientsView(APIView):
     codes and nicknames only, each read logged."""
 
     @extend_schema(
-        parameters=[IndicatorClientsQuery],
-        responses=IndicatorClientSerializer(many=True),
+        parameters=[IndicatorClientsQuery, PageQuery],
+        responses=IndicatorClientPageSerializer,
     )
     def get(self, request, indicator_id):
         if not access.may_review_caseload(request.user):
@@ -521,7 +541,13 @@ class NationalReportView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         renderer = getattr(request, "accepted_renderer", None)
-        if renderer is not None and renderer.format in ("csv", "xlsx") and response.status_code == 200:
+        # Only a GET has a period (an OPTIONS answers 200 too).
+        if (
+            renderer is not None
+            and renderer.format in ("csv", "xlsx")
+            and response.status_code == 200
+            and request.method == "GET"
+        ):
             filename = f"national-{self.start:%Y%m%d}-{self.end:%Y%m%d}.{renderer.format}"
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -35,7 +35,15 @@ class TableRenderer(BaseRenderer):
     def tables(self, data, renderer_context):
         renderer_context = renderer_context or {}
         view, response = renderer_context.get("view"), renderer_context.get("response")
-        if response is not None and response.status_code >= 400 or not hasattr(view, "tables"):
+        request = renderer_context.get("request")
+        # Only a report's GET answers its figures: a refusal, or an OPTIONS's description of
+        # the view, comes as the one-table download of its fields and messages.
+        if (
+            response is not None
+            and response.status_code >= 400
+            or not hasattr(view, "tables")
+            or (request is not None and request.method != "GET")
+        ):
             return _error_tables(data)
         return view.tables(data)
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import access as cases_access
@@ -59,15 +60,29 @@ class Scope:
         }
 
 
+# The schema states the days the server takes: years 2000 to 2099, EARLIEST_DAY to LATEST_DAY.
+@extend_schema_field(
+    {"type": "string", "format": "date", "pattern": r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
+)
+class ReportDay(serializers.DateField):
+    """A day of a report's period (validated against EARLIEST_DAY and LATEST_DAY below)."""
+
+
+# A record named by its id: a whole, positive number that fits the database's integer.
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+class ReportRecord(serializers.PrimaryKeyRelatedField):
+    """A site, group or worker; one that does not exist or is out of reach is a 400."""
+
+
 class PeriodQuery(serializers.Serializer):
     """A report's period: `from` and `to`, days at the site, at most two years apart."""
 
     # `from` is a Python keyword: the field is declared under it in __init__.
-    to = serializers.DateField(required=False, help_text=gettext_lazy("Last day (site-local), default today."))
+    to = ReportDay(required=False, help_text=gettext_lazy("Last day (site-local), default today."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from"] = serializers.DateField(
+        self.fields["from"] = ReportDay(
             required=False,
             help_text=gettext_lazy("First day (site-local), default 29 days before `to`."),
         )
@@ -99,17 +114,17 @@ def period(data, today) -> tuple[datetime.date, datetime.date]:
 
 
 class ReportQuery(PeriodQuery):
-    site = serializers.PrimaryKeyRelatedField(
+    site = ReportRecord(
         queryset=Site.objects.none(),
         required=False,
         help_text=gettext_lazy("Admins choose a site (default: every site); others get their own."),
     )
-    group = serializers.PrimaryKeyRelatedField(
+    group = ReportRecord(
         queryset=SupportGroup.objects.none(),
         required=False,
         help_text=gettext_lazy("Only this support group's clients."),
     )
-    worker = serializers.PrimaryKeyRelatedField(
+    worker = ReportRecord(
         queryset=User.objects.none(), required=False, help_text=gettext_lazy("Only this social worker's clients.")
     )
 

@@ -7,12 +7,22 @@ from cases.models import Client, ClientStatus, Facility, FacilityKind, GroupKind
 from cases.selectors import ArvState, clients_matching, with_arv_state
 
 
+class DigitsField(forms.IntegerField):
+    """A number written in digits only: Django's IntegerField also reads "12.0" or " 12 ",
+    which the schema's integer does not allow."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not (isinstance(value, str) and value.isascii() and value.isdigit()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 # The schema states the bounds the server enforces (a value outside them is a 400).
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A whole, positive id that fits the database's integer; anything else is a 400."""
 
-    field_class = forms.IntegerField
+    field_class = DigitsField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)

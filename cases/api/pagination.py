@@ -5,7 +5,9 @@ from rest_framework.pagination import PageNumberPagination
 
 class Pagination(PageNumberPagination):
     """Pages of 50 rows (`page_size` up to 200). A malformed `page` or `page_size` is a 400
-    naming it, as the schema states its range; a page past the last is a 404."""
+    naming it, as the schema states its range; one sent empty is one left out, like every
+    optional query parameter (cases.api.schema.empty_query_values); a page past the last is
+    a 404."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -14,7 +16,7 @@ class Pagination(PageNumberPagination):
 
     def _number(self, request, name, low, high):
         raw = request.query_params.get(name)
-        if raw is None:
+        if not raw:
             return None
         if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
             message = _("Send a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}

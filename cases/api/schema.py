@@ -47,9 +47,26 @@ ERROR_COMPONENTS = {
 }
 
 
+# An error asked for as a download comes in the download's format (reports.export):
+# CSV rows `field,message`, or a sheet of them.
+DOWNLOAD_ERROR_SCHEMAS = {
+    "text/csv": {"type": "string", "description": "Rows `field,message`."},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "type": "string",
+        "format": "binary",
+        "description": "A sheet of rows `field,message`.",
+    },
+}
+
+
 def _response(description, component, media_types):
     schema = {"$ref": f"#/components/schemas/{component}"}
-    return {"description": description, "content": {media_type: {"schema": schema} for media_type in media_types}}
+    return {
+        "description": description,
+        "content": {
+            media_type: {"schema": DOWNLOAD_ERROR_SCHEMAS.get(media_type, schema)} for media_type in media_types
+        },
+    }
 
 
 def error_responses(result, generator, request, public):
@@ -69,14 +86,16 @@ def error_responses(result, generator, request, public):
             named = any(p.get("in") == "path" for p in parameters)
             paged = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
             signed_in = {} not in operation.get("security", [{}])
-            # Errors come as JSON, or in the media type the operation answers in (FHIR's).
+            # Errors come as JSON, or in the media type the operation answers in (FHIR's JSON,
+            # a report's CSV or XLSX download).
             media_types = ["application/json"] + sorted(
                 {
                     media_type
                     for code, success in responses.items()
                     if code.startswith("2")
                     for media_type in success.get("content", {})
-                    if media_type.endswith("json") and media_type != "application/json"
+                    if (media_type.endswith("json") or media_type in DOWNLOAD_ERROR_SCHEMAS)
+                    and media_type != "application/json"
                 }
             )
             wanted = {}
@@ -100,4 +119,59 @@ def error_responses(result, generator, request, public):
             )
             for code, response in wanted.items():
                 responses.setdefault(code, response)
+    result = text_fields(result, generator, request, public)
+    return empty_query_values(result, generator, request, public)
+
+
+# What the server takes as an `Idempotency-Key` (fieldsync.idempotency.KEY_RE): 1 to 255
+# visible ASCII characters.
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]{1,255}$"}
+
+
+# Text fields refuse the NUL character (DRF's ProhibitNullCharactersValidator) and drop the
+# spaces around a value (`trim_whitespace`), so one that may not be blank needs a character
+# that is not a space: not Python's whitespace, which is `\s` in Python and ECMA regular
+# expressions plus the separators U+001C-U+001F and U+0085.
+NO_NUL = r"^[^\x00]*$"
+NOT_ONLY_SPACES = r"^[^\x00]*[^\s\x1c-\x1f\x85\x00][^\x00]*$"
+
+
+def _plain_text(schema) -> bool:
+    return schema.get("type") == "string" and not {"format", "enum", "pattern"} & set(schema)
+
+
+def text_fields(result, generator, request, public):
+    """Every text field of a request body, and every text query parameter, states that NUL is
+    refused; one that may not be blank (`minLength` 1) also that spaces alone are blank."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        for prop in (component.get("properties") or {}).values():
+            if _plain_text(prop) and not prop.get("readOnly"):
+                prop["pattern"] = NOT_ONLY_SPACES if prop.get("minLength", 0) >= 1 else NO_NUL
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and _plain_text(schema):
+                    schema["pattern"] = NOT_ONLY_SPACES if schema.get("minLength", 0) >= 1 else NO_NUL
+    return result
+
+
+def empty_query_values(result, generator, request, public):
+    """An optional query parameter sent empty (`?from=`, as a form's empty field sends it) is
+    the same as one left out: filters, report periods, `format` and paging alike
+    (cases.api.pagination). The schema says so (`allowEmptyValue`). And the
+    `Idempotency-Key` header states the keys the server takes."""
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+                if parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key":
+                    parameter["schema"] = dict(IDEMPOTENCY_KEY_SCHEMA)
     return result

