@@ -3,38 +3,22 @@ definition. The owner includes `urlpatterns` from reports/urls.py."""
 
 import datetime
 import statistics
-import zoneinfo
 
-from django.conf import settings
 from django.db.models import Count
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import access as cases_access
-from cases.models import Role, Site
+from cases.models import Role
 from referrals import access
 from referrals.models import ReferralStatus
 from referrals.selectors import with_overdue
 
-from .scope import PeriodQuery, period
-
-
-class ReferralReportQuery(PeriodQuery):
-    site = serializers.PrimaryKeyRelatedField(
-        queryset=Site.objects.none(), required=False, help_text=gettext_lazy("Admins only; others get their own site.")
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["site"].queryset = cases_access.sites_visible_to(request.user)
+from .scope import ReportQuery, resolve
 
 
 class FigureSerializer(serializers.Serializer):
@@ -132,25 +116,23 @@ def referral_report(*, referrals, start, end, tz) -> dict:
 
 
 class ReferralReportView(APIView):
-    """Referral figures for a site (admins choose it) or, for facility staff, their facility."""
+    """Referral figures for a site (admins choose it; a group or a worker narrows them) or, for
+    facility staff, their facility."""
 
-    @extend_schema(parameters=[ReferralReportQuery], responses=ReferralReportSerializer)
+    @extend_schema(parameters=[ReportQuery], responses=ReferralReportSerializer)
     def get(self, request):
-        query = ReferralReportQuery(data=request.query_params, context={"request": request})
-        query.is_valid(raise_exception=True)
+        # The site, group, worker and period as every report reads them (reports.scope).
+        scope = resolve(request.user, request.query_params)
         user = request.user
-        role = cases_access.role_of(user)
         referrals = access.report_referrals(user)
-        site = query.validated_data.get("site") if role == Role.ADMIN else user.site
-        if role == Role.FACILITY_STAFF:
-            site = None  # their facility's referrals, from whichever site
-        elif site is not None:
-            referrals = referrals.filter(client__site=site)
-        tz = site.tzinfo if site is not None else zoneinfo.ZoneInfo(settings.TIME_ZONE)
-        start, end = period(query.validated_data, timezone.localdate(timezone=tz))
-        figures = referral_report(referrals=referrals, start=start, end=end, tz=tz)
-        figures["site"] = site.pk if site is not None else None
-        figures["facility"] = user.facility_id if role == Role.FACILITY_STAFF else None
+        facility_staff = cases_access.role_of(user) == Role.FACILITY_STAFF
+        if not facility_staff:  # facility staff: their facility's referrals, from whichever site
+            referrals = scope.narrow(
+                referrals, site="client__site", group="client__support_groups", worker="client__assigned_social_worker"
+            )
+        figures = referral_report(referrals=referrals, start=scope.start, end=scope.end, tz=scope.tz)
+        figures["site"] = scope.site.pk if scope.site is not None and not facility_staff else None
+        figures["facility"] = user.facility_id if facility_staff else None
         return Response(ReferralReportSerializer(figures).data)
 
 

@@ -190,3 +190,17 @@ def test_report_admin_picks_a_site(as_user, admin_user, report_world, site_b, se
 def test_report_period_excludes_older_referrals(as_user, supervisor, report_world, settings):
     Referral.objects.filter(pk=report_world["draft"].pk).update(created_at=timezone.now() - datetime.timedelta(days=40))
     assert as_user(supervisor).get(REPORT).data["total"] == 6
+
+
+def test_report_narrows_by_group_and_worker_like_every_report(
+    as_user, supervisor, report_world, worker, colleague, group_a1, group_a2, outsider_worker, settings
+):
+    """The report reads its site, group, worker and period through reports.scope: the
+    referrals of a group's or a worker's clients; a worker of another site is a 400."""
+    api = as_user(supervisor)
+    assert api.get(f"{REPORT}?group={group_a1.pk}").data["total"] == 7
+    assert api.get(f"{REPORT}?group={group_a2.pk}").data["total"] == 0
+    assert api.get(f"{REPORT}?worker={worker.pk}").data["total"] == 7
+    assert api.get(f"{REPORT}?worker={colleague.pk}").data["total"] == 0
+    refused = api.get(f"{REPORT}?worker={outsider_worker.pk}")
+    assert refused.status_code == 400 and "worker" in refused.data
