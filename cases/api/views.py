@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -79,7 +81,8 @@ class ClientViewSet(ReadCreateUpdateViewSet):
         return Response({**found[0], "status_history": ClientStatusEventSerializer(history, many=True).data})
 
     @extend_schema(responses=AccessLogSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="access-log")
+    # The client list's filters are not this list's: none are read or documented here.
+    @action(detail=True, methods=["get"], url_path="access-log", filter_backends=[])
     def access_log(self, request, pk=None):
         """Who read or changed this client and its records (supervisors of the site, admins)."""
         client = access.client_for_action(request.user, pk, access.can_view_access_log)
@@ -294,7 +297,9 @@ class ObtainTokenView(ObtainAuthToken):
 
     @extend_schema(request=AuthTokenRequestSerializer, responses=AuthTokenResponseSerializer)
     def post(self, request, *args, **kwargs):
-        until = lockout.locked_until(request._request, request.data.get("username", ""))
+        # A body that is not an object (a JSON list) names no account: the serializer says 400.
+        username = request.data.get("username", "") if isinstance(request.data, Mapping) else ""
+        until = lockout.locked_until(request._request, username)
         if until:
             raise PermissionDenied(lockout.lockout_message(until))
         serializer = self.get_serializer(data=request.data)

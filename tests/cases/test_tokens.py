@@ -137,3 +137,9 @@ def test_expired_tokens_are_swept(db, worker):
     ).update(expiry=timezone.now() - datetime.timedelta(seconds=1))
     assert expire_api_tokens.apply().get() == 1
     assert _api(live).get("/api/v1/users/me/").status_code == 200
+
+
+def test_a_body_that_is_not_an_object_is_a_400_not_a_500(api, db):
+    for body in ([None, None], ["worker_a", "secret"], "worker_a"):
+        r = api.post("/api/v1/auth/token/", body, format="json")
+        assert r.status_code == 400, (body, r.content)

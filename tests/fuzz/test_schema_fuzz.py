@@ -189,10 +189,14 @@ REFUSED_BY_RULE = [
     (("POST",), re.compile(r"^/api/v1/incidents/$"), {"reporter_name"}),
     # A time zone the server's tz database knows (the list is the server's, not the schema's).
     (("POST", "PUT", "PATCH"), re.compile(r"^/api/v1/sites/"), {"timezone"}),
-    # KNOWN DEFECT, outside this slice: the schema documents no request body for creating or
-    # changing a user (cases.api.serializers.UserSerializer makes every field read-only for
-    # the anonymous request the schema is generated with), so every body is refused.
-    (("POST", "PUT", "PATCH"), re.compile(r"^/api/v1/users/(\{id\}/)?$"), None),
+    # An account's rules (cases.services.user_validate, Django's password validators): a
+    # username nobody has, a password strong enough, a role with the site, facility and
+    # groups it needs, within what the caller may manage.
+    (
+        ("POST", "PUT", "PATCH"),
+        re.compile(r"^/api/v1/users/(\{id\}/)?$"),
+        {"username", "password", "role", "site", "facility", "support_groups"},
+    ),
 ]
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
