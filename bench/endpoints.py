@@ -700,6 +700,12 @@ def main():
         web.logout()
     print_table(cases, reference)
     print(f"(measured in {time.monotonic() - started:.0f} s)")
+    with raw_cursor() as cursor:  # the floors are prepared statements, or the ratios flatter the app
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        prepared = cursor.fetchone()[0]
+    print(f"floors prepared on the measured connection: {prepared} statement(s)")
+    if not prepared:
+        sys.exit("no floor was prepared: the ratios above compare against floors planned on every run")
     if args.explain:
         explain(cases)
 

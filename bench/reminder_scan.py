@@ -189,10 +189,16 @@ def raw_cursor():
     """A psycopg cursor with server-side binding on Django's own (warm) connection.
 
     Django's cursors bind parameters client-side, and psycopg prepares nothing on such a
-    cursor; the floors use a plain psycopg.Cursor so that `prepare=True` prepares.
+    cursor; the floors use a plain psycopg.Cursor so that `prepare=True` prepares. Django
+    opens its connection with `prepare_threshold=None`, with which psycopg prepares nothing
+    at all, `prepare=True` or not: the floors set psycopg's default back (the app's own
+    client-side cursors still prepare nothing), else every floor is planned on every run.
     """
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = 5
+    return psycopg.Cursor(raw)
 
 
 def measure_scan(site, today):
