@@ -208,6 +208,7 @@ def readers_of(client) -> QuerySet:
 
 
 def reaches_client(user, client_id) -> bool:
+    """Whether `user` reads the client with this id now (`clients_visible_to`), in one query."""
     return clients_visible_to(user).filter(pk=client_id).exists()
 
 

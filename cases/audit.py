@@ -338,10 +338,12 @@ def m2m(instance, field):
 
 
 def set_m2m(instance, field, values):
-    """`instance.<field>.set(values)`, logged when the set changed."""
+    """`instance.<field>.set(values)`, logged when the set changed; whether it changed."""
     manager = getattr(instance, field)
     before = set(manager.values_list("pk", flat=True))
     with _write():
         manager.set(values)
-    if before != set(manager.values_list("pk", flat=True)) and is_logged(type(instance)):
+    changed = before != set(manager.values_list("pk", flat=True))
+    if changed and is_logged(type(instance)):
         log_access(action=AccessAction.UPDATE, instance=instance, fields=[field])
+    return changed

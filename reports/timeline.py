@@ -25,7 +25,7 @@ import json
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import DateField, DateTimeField, DecimalField
+from django.db.models import BooleanField, DateField, DateTimeField, DecimalField, F
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -148,14 +148,34 @@ def _visible(user):
 
 
 def _reader(field):
-    """How to read a field's JSON value back as the ORM's value (None: as it is)."""
+    """How to read a field's JSON value back as the ORM's value (None: as it is). PostgreSQL
+    writes a time with its offset, SQLite as it keeps it (UTC, no offset); SQLite writes a
+    boolean as 0 or 1 and a decimal as a number without its places."""
     if isinstance(field, DateTimeField):  # a DateField too: asked first
-        return datetime.datetime.fromisoformat
+        return _datetime
     if isinstance(field, DateField):
         return datetime.date.fromisoformat
     if isinstance(field, DecimalField):
-        return decimal.Decimal
+        places = decimal.Decimal(1).scaleb(-field.decimal_places)
+        return lambda value: decimal.Decimal(str(value)).quantize(places)
+    if isinstance(field, BooleanField):
+        return bool
     return None
+
+
+def _datetime(value):
+    """A time from the database's text: with its offset (PostgreSQL) or in UTC (SQLite)."""
+    moment = datetime.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+# How each database writes an event's columns: its type, time (a date as its midnight, so
+# that dates and times sort together) and fields as a JSON object in text.
+_DIALECTS = {
+    "postgresql": ("'{}'::text", "{}::timestamptz", "json_build_object({})::text"),
+    # SQLite keeps dates and times as ISO text ("2026-12-01", "2026-12-01 08:30:00.5"), UTC.
+    "sqlite": ("'{}'", "CASE WHEN length({0}) = 10 THEN {0} || ' 00:00:00' ELSE {0} END", "json_object({})"),
+}
 
 
 @functools.cache
@@ -163,17 +183,20 @@ def _statements():
     """type → (the SQL of its rows for one client, whose one parameter is the client id:
     type, id, time and the fields as a JSON object; the column the policy's set restricts;
     [(key, how to read its JSON value back)]). Compiled once: they depend on the models only."""
+    kind_sql, at_sql, json_sql = _DIALECTS[connection.vendor]
     found = {}
     for kind, (model, to_client, at, fields) in SOURCES.items():
-        rows = model.objects.filter(**{to_client: 0}).order_by().values_list("id", *fields)
+        # Columns named c0 (the id), c1… (the fields): the subquery's names on every database.
+        columns = {f"c{i}": F(field) for i, field in enumerate(("id", *fields))}
+        rows = model.objects.filter(**{to_client: 0}).order_by().values(**columns)
         compiler = rows.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         assert params == (0,), f"{kind}: the client id is its only parameter"
-        columns = ", ".join(f"c{i}" for i in range(1 + len(fields)))
         pairs = ", ".join(f"'{_key(field)}', s.c{i + 1}" for i, field in enumerate(fields))
         events = (
-            f"SELECT '{kind}'::text, s.c0, s.c{1 + fields.index(at)}::timestamptz, json_build_object({pairs})::text "
-            f"FROM ({sql}) AS s({columns})"
+            f"SELECT {kind_sql.format(kind)} AS type, s.c0 AS id, "
+            f"{at_sql.format(f's.c{1 + fields.index(at)}')} AS at, {json_sql.format(pairs)} AS details "
+            f"FROM ({sql}) AS s"
         )
         restricted = f"s.c{1 + fields.index(_RESTRICTED_FIELD[kind])}" if kind in _RESTRICTED_FIELD else "s.c0"
         # JSON carries dates, times and decimals as text or numbers: read them back as the
@@ -227,11 +250,14 @@ def client_timeline(user, client, *, offset, limit):
     with_, union, params, kinds = _union(user, client_id)
     with_ = f"WITH reach AS ({reach_sql}){with_} "
     params = [*reach_params, *params]
-    with connection.cursor() as cursor:
+    # The statement's shape is fixed for a role: PostgreSQL prepares it, planning it once per
+    # connection instead of on every request (basodara.postgresql; SQLite prepares anyway).
+    cursor = getattr(connection, "prepared_cursor", connection.cursor)()
+    with cursor:
         if kinds:
             cursor.execute(
-                f"{with_}SELECT t.*, count(*) OVER () FROM ({union}) AS t(type, id, at, details) "
-                "WHERE EXISTS (SELECT FROM reach) ORDER BY t.at DESC, t.type, t.id DESC LIMIT %s OFFSET %s",
+                f"{with_}SELECT t.*, count(*) OVER () FROM ({union}) AS t "
+                "WHERE EXISTS (SELECT 1 FROM reach) ORDER BY t.at DESC, t.type, t.id DESC LIMIT %s OFFSET %s",
                 [*params, limit, offset],
             )
             rows = cursor.fetchall()
@@ -241,8 +267,8 @@ def client_timeline(user, client, *, offset, limit):
             total = rows[0][-1]
         else:  # no event, or past the end: no row tells whether the client is in reach, nor the count
             cursor.execute(
-                f"{with_}SELECT EXISTS (SELECT FROM reach), "
-                f"(SELECT count(*) FROM ({union}) AS t WHERE EXISTS (SELECT FROM reach))",
+                f"{with_}SELECT EXISTS (SELECT 1 FROM reach), "
+                f"(SELECT count(*) FROM ({union}) AS t WHERE EXISTS (SELECT 1 FROM reach))",
                 params,
             )
             in_reach, total = cursor.fetchone()
@@ -250,7 +276,7 @@ def client_timeline(user, client, *, offset, limit):
                 return None
     events = []
     for kind, pk, at, text, _total in rows:
-        event = {"type": kind, "id": pk, "at": at}
+        event = {"type": kind, "id": pk, "at": at if isinstance(at, datetime.datetime) else _datetime(at)}
         values = json.loads(text, parse_float=decimal.Decimal)
         for key, reader in statements[kind][2]:
             value = values[key]

@@ -6,7 +6,6 @@ its API (`api`)."""
 from .engine import (
     insert_notifications,
     insert_select,
-    recipient_may_be_told,
     register_renderer,
     register_scan,
     render,
@@ -16,7 +15,6 @@ from .engine import (
 __all__ = [
     "insert_notifications",
     "insert_select",
-    "recipient_may_be_told",
     "register_renderer",
     "register_scan",
     "render",

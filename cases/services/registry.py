@@ -413,8 +413,9 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
         _validate_assignees(client, client.assigned_social_worker, client.companion)
         _apply_assignment(client, social_worker=client.assigned_social_worker, companion=client.companion, actor=actor)
     audit.save(client)
+    groups_changed = False
     if support_groups is not None:
-        audit.set_m2m(client, "support_groups", support_groups)
+        groups_changed = audit.set_m2m(client, "support_groups", support_groups)
         _sync_group_grants(client)
     if {"full_name", "date_of_birth", "nik"} & fields.keys():
         _flag_possible_duplicates(client)
@@ -422,7 +423,7 @@ def client_update(*, actor, client, version=None, support_groups=None, **fields)
     if withdrawn:
         for hook in CONSENT_WITHDRAWN_HOOKS:
             hook(actor=actor, client=client)
-    if withdrawn or support_groups is not None or (client.assigned_social_worker_id, client.companion_id) != before:
+    if withdrawn or groups_changed or (client.assigned_social_worker_id, client.companion_id) != before:
         _reach_changed(actor, client)
     return client
 
@@ -553,7 +554,7 @@ def client_break_glass(*, actor, client, reason) -> ClientUserObjectPermission:
     reason = (reason or "").strip()
     if len(reason) < 10:
         raise ValidationError({"reason": _("Say in a sentence why you need this client now.")})
-    if access.clients_visible_to(actor).filter(pk=client.pk).exists():
+    if access.reaches_client(actor, client.pk):
         raise ValidationError({"reason": _("You already have access to this client.")})
     expires_at = timezone.now() + timedelta(hours=BREAK_GLASS_HOURS)
     ClientUserObjectPermission.objects.update_or_create(

@@ -74,6 +74,20 @@ def test_client_leaving_the_group_removes_group_access(
     assert detail(as_user(member), client_a).status_code == 404
 
 
+def test_reach_hooks_run_only_when_the_groups_change(monkeypatch, client_a, worker, group_a1, group_a2):
+    """The client form always sends the groups: an unchanged set changes no one's reach, so
+    the hand-over hooks (tracing, casework actions) do not run."""
+    from cases.services import registry
+
+    ran = []
+    monkeypatch.setattr(registry, "REACH_CHANGED_HOOKS", [lambda actor, client: ran.append(client.pk)])
+    groups = list(client_a.support_groups.all())
+    services.client_update(actor=worker, client=client_a, nickname="Tetap", support_groups=groups)
+    assert ran == []
+    services.client_update(actor=worker, client=client_a, support_groups=[group_a2])
+    assert ran == [client_a.pk]
+
+
 def test_withdrawn_consent_removes_volunteer_access_at_once(as_user, client_a, worker, volunteer):
     r = as_user(worker).patch(
         f"/api/v1/clients/{client_a.pk}/", {"consent_withdrawn_on": str(timezone.localdate())}, format="json"

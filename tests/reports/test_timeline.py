@@ -101,3 +101,20 @@ def test_timeline_query_count_is_constant(
     with django_assert_num_queries(2):
         many = _count(api, url)
     assert few == many == 2
+
+
+@pytest.mark.postgres
+def test_timeline_statement_is_prepared_on_postgresql(as_user, supervisor, worker, client_a, facility_a):
+    """PostgreSQL plans the timeline's statement once per connection (basodara.postgresql's
+    prepared_cursor), not on every request; the statement still counts as a query."""
+    fill(client_a, worker, facility_a, 2)
+    api = as_user(supervisor)
+    url = f"/api/v1/clients/{client_a.pk}/timeline/"
+    first = api.get(url).json()
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.get(url).json() == first
+    timeline = [query["sql"] for query in ctx.captured_queries if "count(*) OVER ()" in query["sql"]]
+    assert len(timeline) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%count(*) OVER ()%"])
+        assert cursor.fetchone()[0] >= 1

@@ -91,7 +91,7 @@ def break_glass_open(request):
         except Http404:
             form.add_error("code", _("No client with this code at your site."))
         else:
-            if access.clients_visible_to(user).filter(pk=client.pk).exists():
+            if access.reaches_client(user, client.pk):
                 return redirect("client-detail", pk=client.pk)
             try:
                 grant = services.client_break_glass(actor=user, client=client, reason=form.cleaned_data["reason"])
