@@ -62,6 +62,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
+from rest_framework.response import Response  # noqa: E402
+from rest_framework.views import APIView  # noqa: E402
 from timing import QueryTimer, ms, p90, plan_findings  # noqa: E402
 
 from cases import access  # noqa: E402
@@ -79,13 +81,13 @@ _NARROW_LIST = (
     "a reach of a few hundred clients is read twice, by DRF's COUNT and by the page, where the floor reads it\n"
     "once; and a list request's own Python (Django and DRF, the ORM building two annotated queries,\n"
     "django-filter) is ~8 ms, 1.5× a 5 ms floor by itself. Each of the two statements is also planned\n"
-    "(~2.5 ms: the floor is prepared); psycopg's server-side prepared statements gained ~8% here, within\n"
-    "the noise, and break behind a transaction-pooling PgBouncer, so they are not used. A covering index\n"
-    "would make both faster, not the ratio."
+    "(~2.5 ms: the floor is prepared); preparing them (basodara.postgresql.prepared_cursor) gained ~8% here,\n"
+    "within the noise, so the list does not (the timeline does: planning was most of its SQL). A covering\n"
+    "index would make both faster, not the ratio."
 )
 _DETAIL = (
     "the floor is one 1.5 ms statement (check, read and access-log insert); an authenticated DRF request costs\n"
-    "~3 ms before the view runs (see the reference), so 3× is out of reach for a Django view. Down from\n"
+    "~2-3 ms before the view runs (see the reference), so 3× is out of reach for a Django view. Down from\n"
     "5 queries and ~20 ms through ClientSerializer to 4 queries and ~8-12 ms (cases/api/rows.py)."
 )
 _REPORTS = (
@@ -96,9 +98,10 @@ _REPORTS = (
 )
 _TIMELINE = (
     "reports/timeline.py answers with one statement (reach, policy sets, count, page and each event's fields\n"
-    "as JSON); PostgreSQL spends most of it parsing and planning the sixteen-source UNION, which the floor,\n"
-    "prepared, does not; the rest is the request's Python (DRF, the policy's querysets for meetings,\n"
-    "incidents and programmes, the reach's)."
+    "as JSON), prepared on the connection (basodara.postgresql.prepared_cursor) as the floor is: its SQL\n"
+    "runs within ~1.5× the floor's. The rest is fixed: an authenticated request that does nothing costs\n"
+    "~2× this floor (the reference), then building the policy's querysets (reach, meetings, incidents,\n"
+    "programmes), the access-log insert and DRF's rendering. 3× is out of reach for a view behind this stack."
 )
 KNOWN_CAUSES = {
     "GET /api/v1/clients/{id}/timeline/": _TIMELINE,
@@ -598,7 +601,8 @@ def causes(case, reference):
     elif reference:
         found.append(
             f"the queries alone take {r['sql_time'] / r['floor_sql']:.1f}× the floor's SQL; the rest is per-request "
-            f"Python: an authenticated GET /api/v1/users/me/ ({reference[1]} queries) takes {ms(reference[0])} ms here"
+            f"Python: an authenticated request that does nothing ({reference[1]} query) takes {ms(reference[0])} ms "
+            f"here, {reference[0] / r['floor']:.1f}× this floor by itself"
         )
     return found
 
@@ -622,12 +626,33 @@ def explain(cases):
 # --- main ------------------------------------------------------------------------------------------------
 
 
+class _Noop(APIView):
+    """An authenticated API view that does nothing: what every request costs here before a view
+    does any work (middleware, token authentication, DRF, rendering), whatever the endpoint.
+    Registered by the bench alone (`add_noop_view`), never served by the app."""
+
+    def get(self, request):
+        return Response({"user": request.user.pk})
+
+
+NOOP_PATH = "/api/v1/_bench/noop/"
+
+
+def add_noop_view():
+    from django.urls import clear_url_caches, path
+
+    import basodara.urls
+
+    basodara.urls.urlpatterns.insert(0, path(NOOP_PATH.strip("/") + "/", _Noop.as_view()))
+    clear_url_caches()
+
+
 def measure_reference(persona, repeat):
     """The fixed cost of an authenticated API request here: (median seconds, queries)."""
-    run = http_get(persona, "/api/v1/users/me/")
+    run = http_get(persona, NOOP_PATH)
     run(), run()
     times = []
-    for _ in range(repeat):
+    for _ in range(repeat * 4):  # cheap: more repetitions, a steadier median
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
@@ -689,8 +714,12 @@ def main():
             cursor.execute("SET jit = on")
         cursor.execute("SHOW jit")
         print(f"jit = {cursor.fetchone()[0]} on the measured connection (basodara/settings.py sets it off; --jit)")
+    add_noop_view()
     reference = measure_reference(personas["social_worker"], args.repeat)
-    print(f"reference: GET /api/v1/users/me/ as social_worker {ms(reference[0])} ms, {reference[1]} queries")
+    print(
+        f"reference: an authenticated API request doing nothing (GET {NOOP_PATH}, the bench's own view) as "
+        f"social_worker {ms(reference[0])} ms, {reference[1]} queries: every endpoint's fixed cost here"
+    )
 
     cases, web = build_cases(personas, site, client, today)
     if args.only:
