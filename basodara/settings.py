@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cases.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cases.api.errors.exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cases.api.errors.ContentNegotiation",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -294,6 +294,11 @@ SPECTACULAR_SETTINGS = {
         "GoalStatusEnum": "casework.models.GoalStatus",
         "ActionStatusEnum": "casework.models.ActionStatus",
         "ClosureReasonEnum": "cases.models.registry.ClosureReason",
+        # Used by a resource and its update body (cases.api.schema.AutoSchema): named after the model.
+        "IncidentKindEnum": "outreach.models.IncidentKind",
+        "VisitKindEnum": "outreach.models.VisitKind",
+        # A referral's `service` and a facility's `services`.
+        "ReferralServiceEnum": "cases.models.registry.ReferralService",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -131,6 +131,8 @@ class ActionSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
     version = serializers.IntegerField(required=False, min_value=1)
 
+    create_only = ("goal",)
+
     class Meta:
         model = Action
         fields = (
@@ -160,14 +162,14 @@ class ActionSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
             self.fields["referral"].queryset = referral_access.referrals_visible_to(user)
             self.fields["service_record"].queryset = outreach_access.services_visible_to(user)
             self.fields["enrolment"].queryset = empowerment_access.enrolments_visible_to(user)
-        if isinstance(self.instance, Action):
-            self.fields["goal"].read_only = True
 
 
 class GoalSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     domain = serializers.ChoiceField(choices=Domain.choices)
     status = serializers.ChoiceField(choices=GoalStatus.choices, required=False)
     actions = ActionSerializer(many=True, read_only=True)
+
+    create_only = ("plan",)
 
     class Meta:
         model = Goal
@@ -181,8 +183,6 @@ class GoalSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
             self.fields["plan"].queryset = access.plans_visible_to(user).filter(
                 client__in=access.clients_casework_writable_by(user).values("pk")
             )
-        if isinstance(self.instance, Goal):
-            self.fields["plan"].read_only = True
 
 
 class PlanSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):

@@ -32,6 +32,8 @@ def _user(serializer):
 class ProgrammeSerializer(DefaultSiteMixin, RefuseUnwritableMixin, serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ProgrammeKind.choices)
 
+    create_only = ("site",)
+
     class Meta:
         model = Programme
         fields = ("id", "site", "kind", "name", "start_date", "end_date", "facilitator", "partner", "support_group")
@@ -44,8 +46,6 @@ class ProgrammeSerializer(DefaultSiteMixin, RefuseUnwritableMixin, serializers.M
             self.fields["site"].queryset = access.programme_sites_for(user)
             self.fields["facilitator"].queryset = access.facilitator_candidates(user)
             self.fields["support_group"].queryset = access.support_groups_for_programmes(user)
-        if isinstance(self.instance, Programme):
-            self.fields["site"].read_only = True
 
 
 class ProgrammeFilter(django_filters.FilterSet):
@@ -99,6 +99,8 @@ class SessionSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     )
     others = OthersSerializer(required=False)
 
+    create_only = ("programme",)
+
     class Meta:
         model = ProgrammeSession
         fields = ("id", "programme", "date", "topic", "attendees", "others")
@@ -110,8 +112,6 @@ class SessionSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
             self.fields["programme"].queryset = access.programmes_for_sessions(user)
             # Enrolment in the programme is checked by the service, with the codes it refuses.
             self.fields["attendees"].child_relation.queryset = cases_access.clients_visible_to(user)
-        if isinstance(self.instance, ProgrammeSession):
-            self.fields["programme"].read_only = True
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -153,6 +153,8 @@ class EnrolmentSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     income_after = serializers.ChoiceField(choices=IncomeBand.choices, required=False, allow_blank=True)
     version = serializers.IntegerField(required=False, min_value=1)
 
+    create_only = ("programme", "client")
+
     class Meta:
         model = Enrolment
         fields = (
@@ -177,9 +179,6 @@ class EnrolmentSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
         if user is not None:
             self.fields["programme"].queryset = access.programmes_managed_by(user)
             self.fields["client"].queryset = access.clients_enrollable_by(user)
-        if isinstance(self.instance, Enrolment):
-            self.fields["programme"].read_only = True
-            self.fields["client"].read_only = True
 
 
 class EnrolmentFilter(django_filters.FilterSet):

@@ -50,6 +50,8 @@ class VisitSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     version = serializers.IntegerField(required=False, min_value=1)
     revisions = VisitRevisionSerializer(many=True, read_only=True)
 
+    create_only = ("client",)
+
     class Meta:
         model = HomeVisit
         fields = (
@@ -78,8 +80,6 @@ class VisitSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             self.fields["client"].queryset = cases_access.clients_for_records(request.user)
-        if isinstance(self.instance, HomeVisit):
-            self.fields["client"].read_only = True
 
 
 class ClientRecordFilter(django_filters.FilterSet):
@@ -124,6 +124,8 @@ class VisitViewSet(ListRetrieveCreateUpdate):
 class MeetingSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
     attendees = serializers.PrimaryKeyRelatedField(many=True, queryset=Client.objects.all(), required=False)
 
+    create_only = ("support_group",)
+
     class Meta:
         model = Meeting
         fields = ("id", "support_group", "date", "topic", "facilitator", "attendees")
@@ -137,8 +139,6 @@ class MeetingSerializer(RefuseUnwritableMixin, serializers.ModelSerializer):
             self.fields["facilitator"].queryset = access.incident_responder_candidates(user)
             # Membership of the group is checked by the service, with a message naming who.
             self.fields["attendees"].child_relation.queryset = cases_access.clients_visible_to(user)
-        if isinstance(self.instance, Meeting):
-            self.fields["support_group"].read_only = True
 
 
 class MeetingFilter(django_filters.FilterSet):
@@ -223,6 +223,8 @@ class IncidentSerializer(DefaultSiteMixin, RefuseUnwritableMixin, serializers.Mo
     version = serializers.IntegerField(required=False, min_value=1)
     events = IncidentEventSerializer(many=True, read_only=True)
 
+    create_only = ("site", "urgency")
+
     class Meta:
         model = Incident
         fields = (
@@ -273,9 +275,6 @@ class IncidentSerializer(DefaultSiteMixin, RefuseUnwritableMixin, serializers.Mo
             self.fields["site"].queryset = cases_access.sites_visible_to(user)
             self.fields["client"].queryset = cases_access.clients_visible_to(user)
             self.fields["responders"].child_relation.queryset = access.incident_responder_candidates(user)
-        if isinstance(self.instance, Incident):
-            for name in ("site", "urgency"):
-                self.fields[name].read_only = True
 
 
 class IncidentActionSerializer(serializers.Serializer):

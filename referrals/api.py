@@ -43,15 +43,8 @@ class ReferralEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "enum": ReferralService.values,
-        # Its own enum id: the same choices are also facilities' `services`, and another
-        # `service` enum exists (outreach); without it the schema warns on the name clash.
-        "x-spec-enum-id": "referral-service",
-    }
-)
+# Its enum is `ReferralServiceEnum` (SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES), also for
+# facilities' `services`, the same choices: another `service` enum exists (outreach).
 class ReferralServiceField(serializers.ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=ReferralService.choices, **kwargs)
@@ -68,6 +61,8 @@ class ReferralSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
         help_text=_("The signed link for a facility without an account; null until sent, and once cancelled.")
     )
     version = serializers.IntegerField(required=False, min_value=1, help_text=_("Send back the version you read."))
+
+    create_only = ("client",)
 
     class Meta:
         model = Referral

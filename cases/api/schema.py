@@ -1,6 +1,37 @@
-"""OpenAPI post-processing for clients: what some readers do not receive."""
+"""The OpenAPI schema: update bodies, and post-processing (what some readers do not
+receive, the errors every operation may answer)."""
+
+from drf_spectacular import openapi
 
 from cases import access
+
+# The update counterpart of each serializer with `create_only` fields, made once so that
+# PUT and PATCH of every view share one component.
+_UPDATE_SERIALIZERS = {}
+
+
+def _update_serializer_class(serializer_class):
+    if serializer_class not in _UPDATE_SERIALIZERS:
+        name = serializer_class.__name__.removesuffix("Serializer") + "UpdateSerializer"
+        _UPDATE_SERIALIZERS[serializer_class] = type(
+            name, (serializer_class,), {"__module__": serializer_class.__module__, "for_update": True}
+        )
+    return _UPDATE_SERIALIZERS[serializer_class]
+
+
+class AutoSchema(openapi.AutoSchema):
+    """The body of an update (PUT, PATCH) documents the fields an update may change: the
+    fields fixed when the record was made (`create_only`, cases.api.serializers.
+    RefuseUnwritableMixin) are not in it (sent back unchanged they are let through; changed,
+    they are refused). Its component is `<Name>UpdateRequest` (`Patched…` for PATCH)."""
+
+    def get_request_serializer(self):
+        serializer = super().get_request_serializer()
+        if self.method in ("PUT", "PATCH") and getattr(serializer, "create_only", ()):
+            serializer_class = serializer if isinstance(serializer, type) else type(serializer)
+            context = getattr(serializer, "_context", {})
+            serializer = _update_serializer_class(serializer_class)(context=context)
+        return serializer
 
 
 def duplicate_fields_optional(result, generator, request, public):

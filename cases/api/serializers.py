@@ -42,6 +42,19 @@ class RefuseUnwritableMixin:
 
     REFUSED = _("You may not change this field.")
     READ_ONLY = _("This field is set by the system and cannot be written.")
+    # The fields given when the record is made and fixed after (a goal's plan, a visit's
+    # client): read-only when the serializer updates a record, so refused there unless sent
+    # back unchanged. `for_update` makes them read-only without a record: the update body the
+    # schema documents (cases.api.schema.AutoSchema). (Comments, not the docstring: the
+    # schema shows a serializer's docstring.)
+    create_only = ()
+    for_update = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.create_only and (self.for_update or isinstance(self.instance, models.Model)):
+            for name in self.create_only:
+                self.fields[name].read_only = True
 
     def field_refusals(self) -> dict:
         return {}
@@ -113,7 +126,7 @@ class ScopedFieldsMixin(RefuseUnwritableMixin):
                 self.fields.pop(name)
                 refused.add(name)
             elif name not in writable:
-                if not self.fields[name].read_only:
+                if not self.fields[name].read_only or name in self.create_only:
                     refused.add(name)
                 self.fields[name].read_only = True
         self._policy_refused = frozenset(refused)

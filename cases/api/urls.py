@@ -6,7 +6,10 @@ from cases.outbox import api as outbox
 
 from . import views
 
+# No format suffixes (`clients/1.json`): the schema documents none, and `clients/0.5/` names
+# no record (404) rather than a refused format.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("users", views.UserViewSet, basename="user")
 router.register("sites", views.SiteViewSet, basename="site")
 router.register("support-groups", views.SupportGroupViewSet, basename="supportgroup")

@@ -49,6 +49,10 @@ def locked_until(request, username):
     is locked (asked of django-axes; the time is its last counted failure + the cool-off)."""
 
     username = str(username or "")[:150]
+    if "\x00" in username:
+        # A name PostgreSQL cannot store names no account (the form or serializer refuses it):
+        # only the address is asked after.
+        username = ""
     if AxesProxyHandler.is_allowed(request, {"username": username}):
         return None
     cool_off = settings.AXES_COOLOFF_TIME

@@ -129,8 +129,15 @@ def test_every_operation_documents_its_errors(client, db):
     assert (paging["page"]["minimum"], paging["page_size"]["minimum"], paging["page_size"]["maximum"]) == (1, 1, 200)
 
 
-def test_an_api_path_that_names_nothing_is_a_json_404(as_user, supervisor, client):
-    for path in ("/api/v1/clients/abc/", "/api/v1/clients/1234567890123456789/", "/api/v1/nothing-here/"):
+def test_an_api_path_that_names_nothing_is_a_json_404(as_user, supervisor, client, client_a):
+    paths = (
+        "/api/v1/clients/abc/",
+        "/api/v1/clients/1234567890123456789/",
+        "/api/v1/nothing-here/",
+        "/api/v1/clients/0.5/",  # no format suffixes (they were a 400 on `format`, undocumented)
+        f"/api/v1/clients/{client_a.pk}.json",
+    )
+    for path in paths:
         r = as_user(supervisor).get(path)
         assert (r.status_code, r["Content-Type"], set(r.json())) == (404, "application/json", {"detail"})
     assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
@@ -161,3 +168,35 @@ def test_the_schema_documents_what_each_operation_reads():
     assert {p["name"] for p in log.get("parameters", []) if p["in"] == "query"} <= {"page", "page_size", "format"}
     body = schema["components"]["schemas"]["UserRequest"]["properties"]
     assert {"username", "password", "role", "site"} <= set(body)
+
+
+CREATE_ONLY = {
+    "/api/v1/actions/{id}/": {"goal"},
+    "/api/v1/goals/{id}/": {"plan"},
+    "/api/v1/programmes/{id}/": {"site"},
+    "/api/v1/sessions/{id}/": {"programme"},
+    "/api/v1/enrolments/{id}/": {"programme", "client"},
+    "/api/v1/visits/{id}/": {"client"},
+    "/api/v1/meetings/{id}/": {"support_group"},
+    "/api/v1/incidents/{id}/": {"site", "urgency"},
+    "/api/v1/referrals/{id}/": {"client"},
+}
+
+
+def test_an_update_body_documents_only_what_an_update_may_change():
+    """The fields given when a record is made and fixed after (a goal's plan, a visit's
+    client) are in the create body, not in the PUT and PATCH bodies: an update refuses
+    them changed (cases.api.serializers.RefuseUnwritableMixin.create_only)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    def body(path, method):
+        ref = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        return set(components[ref.rsplit("/", 1)[1]]["properties"])
+
+    for path, fixed in CREATE_ONLY.items():
+        assert fixed <= body(path.replace("{id}/", ""), "post"), path
+        for method in ("put", "patch"):
+            assert not fixed & body(path, method), (method, path)

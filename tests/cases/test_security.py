@@ -65,6 +65,18 @@ def test_token_endpoint_is_locked_too(db, worker):
     assert "token" not in r.json()
 
 
+def test_a_username_with_a_nul_is_refused_not_a_server_error(db, worker):
+    """PostgreSQL stores no NUL: such a name names no account, and the lockout asks only
+    after the address (it asked the database after the name: a 500 on the token endpoint
+    and the sign-in page)."""
+    r = APIClient().post("/api/v1/auth/token/", {"username": "a\x00b", "password": "x"}, format="json")
+    assert r.status_code == 400 and set(r.json()) == {"username"}
+    web = WebClient()
+    r = web.post("/login/", {"username": "a\x00b", "password": "x"})
+    assert r.status_code == 200 and "_auth_user_id" not in web.session
+    assert _locked("a\x00b", "127.0.0.1") is None
+
+
 def test_lock_ends_30_minutes_after_the_last_failure(db, worker):
     fail_times(WebClient(), worker.username, 5)
     until = _locked(worker.username, "127.0.0.1")

@@ -85,6 +85,11 @@ def test_plan_goals_actions_through_the_api(as_user, worker, volunteer, client_a
     assert r.status_code == 200
     [goal_row] = r.json()["goals"]
     assert goal_row["actions"][0]["description"] == "Daftar KUBE"
+    # A goal stays in its plan: its plan sent back unchanged is let through, another refused.
+    r = api.patch(f"/api/v1/goals/{goal}/", {"plan": plan, "description": "Punya usaha"}, format="json")
+    assert r.status_code == 200 and r.json()["description"] == "Punya usaha"
+    r = api.patch(f"/api/v1/goals/{goal}/", {"plan": plan + 1}, format="json")
+    assert r.status_code == 400 and list(r.json()) == ["plan"]
 
 
 def test_action_owner_must_reach_the_client(worker, other_volunteer, facility_staff, goal_a):
