@@ -13,9 +13,11 @@ applied, from the policy modules: which meetings, incidents and programmes the u
 and whether the user's role reads the case-management cycle at all
 (tests/reports/test_timeline_kinds.py holds the result to the policy modules' querysets).
 Each source's SQL depends on the models alone: the ORM compiles it once per process; the
-policy's querysets are compiled per request. PostgreSQL's work is then mostly parsing and
-planning the statement (running it takes well under a millisecond for a client of the
-bench's); Python's, the policy's querysets and building the events.
+policy's querysets are compiled per request. Running the statement takes well under a
+millisecond for a client of the bench's; planning it took longer, so PostgreSQL prepares it
+(`prepared_cursor`, basodara.postgresql) and plans it once per connection and shape. The
+rest is Python: the policy's querysets (most of it for a volunteer) and building the events.
+The SQL is written for PostgreSQL and for SQLite, the embedded default (`_DIALECTS`).
 """
 
 import datetime
